@@ -1,0 +1,51 @@
+# newsarchive: `make run` serves the archive, `make test` runs every check.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+POSTGRES_TEST_URL ?= postgres://postgres@127.0.0.1:5432/newsarchive
+
+.PHONY: run test lint test-sqlite test-postgres clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Stamps: nothing is reinstalled while the requirements files are unchanged.
+$(VENV)/.installed-run: requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.installed-run
+
+run: $(VENV)/.installed-run
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_seeds
+	$(BIN)/python manage.py create_demo_editor
+	@echo
+	@echo "newsarchive is served at http://$(HOST):$(PORT)/ (curation: http://$(HOST):$(PORT)/admin/)"
+	@echo
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py check
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+test-sqlite: $(VENV)/.installed-dev
+	DATABASE_URL= $(BIN)/pytest
+
+test-postgres: $(VENV)/.installed-dev
+	@status=0; DATABASE_URL=$(POSTGRES_TEST_URL) $(BIN)/python scripts/ensure_postgres.py || status=$$?; \
+	if [ $$status -eq 0 ]; then DATABASE_URL=$(POSTGRES_TEST_URL) $(BIN)/pytest; \
+	elif [ $$status -eq 2 ]; then echo "*** PostgreSQL run SKIPPED: no server at $(POSTGRES_TEST_URL) ***"; \
+	else exit 1; fi
+
+test: lint test-sqlite test-postgres
+
+clean:
+	rm -rf $(VENV) staticfiles

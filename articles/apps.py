@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def create_editors_group(sender, using, **kwargs):
+    from .permissions import ensure_editors_group
+
+    ensure_editors_group(using=using)
+
+
+class ArticlesConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "articles"
+    verbose_name = "Articles"
+
+    def ready(self):
+        # After migrate, whatever the database: tests, a fresh clone and production alike.
+        post_migrate.connect(create_editors_group, sender=self)

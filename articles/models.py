@@ -1,0 +1,383 @@
+"""Articles, the outlets that publish them, their topics, quotes and actor links."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from actors.models import Actor, PublicationStatus
+
+from .languages import LANGUAGE_CHOICES, validate_language_code
+from .normalize import canonical_url, content_hash, normalized_text, slug_for
+
+
+class Outlet(models.Model):
+    """A publisher of articles: a news outlet, an agency or an office issuing readouts."""
+
+    class Kind(models.TextChoices):
+        NEWS = "news", _("news outlet")
+        AGENCY = "agency", _("news agency")
+        GOVERNMENT = "government", _("government office")
+        OTHER = "other", _("other")
+
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=200, unique=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.NEWS)
+    home_url = models.URLField(_("home page"), max_length=500, blank=True)
+    feed_url = models.URLField(_("feed URL"), max_length=500, blank=True)
+    country = models.ForeignKey(
+        Actor,
+        verbose_name=_("country"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="outlets_based_here",
+        limit_choices_to={"kind": Actor.Kind.STATE},
+    )
+    languages = models.CharField(
+        _("languages"),
+        max_length=100,
+        blank=True,
+        help_text=_("ISO 639-1 codes separated by spaces, for example: fr en."),
+    )
+    actor = models.ForeignKey(
+        Actor,
+        verbose_name=_("actor"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="outlets",
+        help_text=_("The actor this outlet is, such as the office that issues readouts."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("outlet")
+        verbose_name_plural = _("outlets")
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def language_list(self):
+        return self.languages.split()
+
+    def clean(self):
+        for code in self.language_list:
+            validate_language_code(code)
+        self.languages = " ".join(dict.fromkeys(self.language_list))
+
+
+class Topic(models.Model):
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    slug = models.SlugField(_("slug"), max_length=200, unique=True)
+    description = models.TextField(_("description"), blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("topic")
+        verbose_name_plural = _("topics")
+
+    def __str__(self):
+        return self.name
+
+
+class ArticleQuerySet(models.QuerySet):
+    def published(self):
+        """The articles the public may see."""
+        return self.filter(status=PublicationStatus.PUBLISHED)
+
+    def visible_to(self, user):
+        """All articles for those who may view them in the admin, else the published ones."""
+        if user.has_perm("articles.view_article"):
+            return self
+        return self.published()
+
+    def mentioning(self, actor):
+        """Articles with a confirmed link to ``actor``."""
+        return self.filter(
+            Exists(
+                ArticleActor.objects.filter(
+                    article=OuterRef("pk"), actor=actor, status=ArticleActor.Status.CONFIRMED
+                )
+            )
+        )
+
+
+class Article(models.Model):
+    class Kind(models.TextChoices):
+        REPORT = "report", _("news report")
+        READOUT = "readout", _("official readout")
+        STATEMENT = "statement", _("statement")
+        ANALYSIS = "analysis", _("analysis")
+        OPINION = "opinion", _("opinion")
+
+    Status = PublicationStatus
+
+    title = models.CharField(_("title"), max_length=500)
+    slug = models.SlugField(_("slug"), max_length=100, allow_unicode=True, blank=True)
+    body = models.TextField(
+        _("body"), help_text=_("Plain text; paragraphs separated by a blank line.")
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.REPORT)
+    source_url = models.URLField(_("source URL"), max_length=2000, blank=True)
+    canonical_url = models.CharField(
+        _("canonical URL"),
+        max_length=2000,
+        blank=True,
+        editable=False,
+        help_text=_("The source URL in the form used to recognise duplicates."),
+    )
+    outlet = models.ForeignKey(
+        Outlet,
+        verbose_name=_("outlet or issuing office"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="articles",
+    )
+    byline = models.CharField(_("byline"), max_length=300, blank=True)
+    published_on = models.DateField(_("publication date"), null=True, blank=True)
+    language = models.CharField(
+        _("language"), max_length=2, choices=LANGUAGE_CHOICES, validators=[validate_language_code]
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=PublicationStatus.choices,
+        default=PublicationStatus.DRAFT,
+    )
+    content_hash = models.CharField(_("content hash"), max_length=64, editable=False, db_index=True)
+    topics = models.ManyToManyField(
+        Topic, blank=True, related_name="articles", verbose_name=_("topics")
+    )
+    actors = models.ManyToManyField(
+        Actor, through="ArticleActor", related_name="articles", verbose_name=_("actors")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    history = HistoricalRecords(m2m_fields=[topics])
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_on", "-id"]
+        verbose_name = _("article")
+        verbose_name_plural = _("articles")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["canonical_url"],
+                condition=~Q(canonical_url=""),
+                name="article_unique_canonical_url",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "review", "published"]),
+                name="article_status_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "-published_on"], name="article_status_date")]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        self.canonical_url = canonical_url(self.source_url)
+        self.content_hash = content_hash(self.title, self.body)
+        if not self.slug:
+            self.slug = slug_for(self.title)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "canonical_url", "content_hash", "slug"}
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("articles:detail", kwargs={"pk": self.pk, "slug": self.slug})
+
+    def clean(self):
+        self.canonical_url = canonical_url(self.source_url)
+        if self.canonical_url:
+            duplicate = (
+                Article.objects.filter(canonical_url=self.canonical_url).exclude(pk=self.pk).first()
+            )
+            if duplicate:
+                raise ValidationError(
+                    {
+                        "source_url": _("Article %(id)s already has this source URL.")
+                        % {"id": duplicate.pk}
+                    }
+                )
+
+    def entity_groups(self):
+        """Return the confirmed actors, grouped by kind: [(kind label, [(actor, roles)])]."""
+        links = self.actor_links.confirmed().select_related("actor").order_by("actor__name")
+        by_actor = {}
+        for link in links:
+            by_actor.setdefault(link.actor, []).append(link.get_role_display())
+        return [
+            (label, [(actor, roles) for actor, roles in by_actor.items() if actor.kind == kind])
+            for kind, label in Actor.Kind.choices
+            if any(actor.kind == kind for actor in by_actor)
+        ]
+
+    @property
+    def paragraphs(self):
+        return [p.strip() for p in self.body.replace("\r\n", "\n").split("\n\n") if p.strip()]
+
+    @property
+    def source_link(self):
+        """The source URL when it is safe to link to (http or https), else an empty string."""
+        return (
+            self.source_url if self.source_url.lower().startswith(("http://", "https://")) else ""
+        )
+
+    @property
+    def is_public(self):
+        return self.status == PublicationStatus.PUBLISHED
+
+
+class ArticleActorQuerySet(models.QuerySet):
+    def confirmed(self):
+        return self.filter(status=ArticleActor.Status.CONFIRMED)
+
+
+class ArticleActor(models.Model):
+    """An actor an article is about, quotes, mentions, is written by, or cites."""
+
+    class Role(models.TextChoices):
+        SUBJECT = "subject", _("subject")
+        QUOTED = "quoted", _("quoted")
+        MENTIONED = "mentioned", _("mentioned")
+        AUTHOR = "author", _("author")
+        CITED_OUTLET = "cited_outlet", _("cited outlet")
+
+    class Status(models.TextChoices):
+        SUGGESTED = "suggested", _("suggested")
+        CONFIRMED = "confirmed", _("confirmed")
+        REJECTED = "rejected", _("rejected")
+
+    class Origin(models.TextChoices):
+        EDITOR = "editor", _("added by an editor")
+        LINKER = "linker", _("suggested by the linker")
+        SEED = "seed", _("curated seed data")
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="actor_links")
+    actor = models.ForeignKey(
+        Actor, verbose_name=_("actor"), on_delete=models.PROTECT, related_name="article_links"
+    )
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.MENTIONED)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.CONFIRMED
+    )
+    origin = models.CharField(
+        _("origin"), max_length=16, choices=Origin.choices, default=Origin.EDITOR, editable=False
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewed by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    history = HistoricalRecords()
+    objects = ArticleActorQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["article", "actor__name"]
+        verbose_name = _("actor link")
+        verbose_name_plural = _("actor links")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article", "actor", "role"], name="article_actor_role_once"
+            ),
+        ]
+        indexes = [models.Index(fields=["actor", "status"])]
+
+    def __str__(self):
+        return f"{self.actor} – {self.get_role_display()} ({self.get_status_display()})"
+
+    def review(self, status: str, user) -> None:
+        """Record an editor's decision on this link."""
+        self.status = status
+        self.reviewed_by = user
+        self.reviewed_at = timezone.now()
+
+
+class Quote(models.Model):
+    """Words an actor said, as an article renders them."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="quotes")
+    speaker = models.ForeignKey(
+        Actor, verbose_name=_("speaker"), on_delete=models.PROTECT, related_name="quotes"
+    )
+    talk = models.ForeignKey(
+        "actors.Talk",
+        verbose_name=_("talk"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="quotes",
+    )
+    text = models.TextField(_("exact words"))
+    language = models.CharField(
+        _("language"), max_length=2, choices=LANGUAGE_CHOICES, validators=[validate_language_code]
+    )
+    translated = models.BooleanField(
+        _("translated"),
+        default=False,
+        help_text=_("The article renders the words in another language than the speaker's."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["article", "id"]
+        verbose_name = _("quote")
+        verbose_name_plural = _("quotes")
+
+    def __str__(self):
+        text = self.text if len(self.text) <= 60 else self.text[:59] + "…"
+        return f"{self.speaker}: « {text} »"
+
+    def clean(self):
+        if self.article_id and self.text:
+            words = normalized_text(self.text)
+            article = self.article
+            if words not in normalized_text(article.body) and words not in normalized_text(
+                article.title
+            ):
+                raise ValidationError({"text": _("The exact words must appear in the article.")})
+
+
+class SeedEntry(models.Model):
+    """Which form of each curated seed entry was last applied to the database.
+
+    ``load_seeds`` applies an entry again only when its text in ``seeds/`` changed,
+    so running it at every start never undoes an editor's work.
+    """
+
+    key = models.CharField(max_length=300, unique=True)
+    digest = models.CharField(max_length=64)
+    loaded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("seed entry")
+        verbose_name_plural = _("seed entries")
+
+    def __str__(self):
+        return self.key

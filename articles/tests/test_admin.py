@@ -1,0 +1,210 @@
+import io
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from actors.models import Actor, Alias, Role, Talk, TalkParticipant, TalkReport, TalkTopic
+from articles.models import Article, ArticleActor, Outlet, PublicationStatus, Quote, Topic
+from articles.permissions import EDITORS_GROUP
+from articles.tests.factories import link, make_article
+
+pytestmark = pytest.mark.django_db
+
+CURATED = [
+    Actor, Alias, Role, Talk, TalkParticipant, TalkTopic, TalkReport,
+    Outlet, Topic, Article, ArticleActor, Quote,
+]  # fmt: skip
+
+
+def admin_url(model, action="changelist", *args):
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{action}", args=args)
+
+
+def test_editors_group_has_exactly_the_curation_permissions():
+    group = Group.objects.get(name=EDITORS_GROUP)
+    labels = set(group.permissions.values_list("content_type__app_label", flat=True))
+    assert labels == {"actors", "articles"}
+    for model in CURATED:
+        for action in ["add", "change", "delete", "view"]:
+            codename = f"{action}_{model._meta.model_name}"
+            assert group.permissions.filter(codename=codename).exists(), codename
+    assert not group.permissions.filter(content_type__app_label__in=["auth", "admin"]).exists()
+    assert not group.permissions.filter(codename__endswith="seedentry").exists()
+
+
+def test_editor_can_change_an_article_but_not_a_user(editor_client, editor):
+    article = make_article(title="Before")
+    assert editor_client.get(admin_url(Article, "change", article.pk)).status_code == 200
+    other = get_user_model().objects.create_user("someone")
+    assert editor_client.get(admin_url(get_user_model(), "change", other.pk)).status_code == 403
+    assert editor_client.get(admin_url(get_user_model())).status_code == 403
+    assert editor_client.get(admin_url(Group)).status_code == 403
+    response = editor_client.post(
+        admin_url(get_user_model(), "change", editor.pk),
+        {"username": "ed", "is_superuser": "on", "is_staff": "on"},
+    )
+    assert response.status_code == 403
+    editor.refresh_from_db()
+    assert not editor.is_superuser
+
+
+def test_editor_tags_an_article_in_the_admin_and_history_records_it(editor_client, editor):
+    article = make_article(title="To tag", status=PublicationStatus.DRAFT)
+    topic = Topic.objects.get(slug="sanctions-on-iran")
+    iran = Actor.objects.get(slug="iran")
+    prefix_links, prefix_reports, prefix_quotes = "actor_links", "talk_reports", "quotes"
+    data = {
+        "title": "To tag",
+        "slug": article.slug,
+        "kind": "report",
+        "status": "published",
+        "body": article.body,
+        "language": "en",
+        "topics": [topic.pk],
+        f"{prefix_links}-TOTAL_FORMS": "1",
+        f"{prefix_links}-INITIAL_FORMS": "0",
+        f"{prefix_links}-0-actor": iran.pk,
+        f"{prefix_links}-0-role": "subject",
+        f"{prefix_links}-0-status": "confirmed",
+        f"{prefix_reports}-TOTAL_FORMS": "0",
+        f"{prefix_reports}-INITIAL_FORMS": "0",
+        f"{prefix_quotes}-TOTAL_FORMS": "0",
+        f"{prefix_quotes}-INITIAL_FORMS": "0",
+    }
+    response = editor_client.post(admin_url(Article, "change", article.pk), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+
+    article.refresh_from_db()
+    assert article.status == PublicationStatus.PUBLISHED
+    assert list(article.topics.all()) == [topic]
+    new_link = article.actor_links.get()
+    assert (new_link.actor, new_link.origin, new_link.reviewed_by) == (iran, "editor", editor)
+    assert new_link.reviewed_at is not None
+
+    latest = article.history.first()
+    assert latest.history_user == editor
+    assert latest.status == PublicationStatus.PUBLISHED
+    assert new_link.history.first().history_user == editor
+
+    history_page = editor_client.get(admin_url(Article, "history", article.pk))
+    assert history_page.status_code == 200
+    assert "ed" in history_page.content.decode()
+
+
+def test_staff_without_editors_group_cannot_curate(client, staff_without_group):
+    client.force_login(staff_without_group)
+    article = make_article()
+    assert client.get(admin_url(Article, "change", article.pk)).status_code == 403
+    assert client.get(admin_url(Actor)).status_code == 403
+
+
+def test_publish_action_records_who_published(editor_client, editor):
+    drafts = [make_article(status=PublicationStatus.DRAFT) for _ in range(3)]
+    response = editor_client.post(
+        admin_url(Article),
+        {"action": "publish", "_selected_action": [a.pk for a in drafts]},
+    )
+    assert response.status_code == 302
+    for article in drafts:
+        article.refresh_from_db()
+        assert article.status == PublicationStatus.PUBLISHED
+        assert article.history.first().history_user == editor
+
+
+def test_confirm_action_reviews_suggestions(editor_client, editor):
+    article = make_article()
+    suggestion = link(
+        article, "iran", status=ArticleActor.Status.SUGGESTED, origin=ArticleActor.Origin.LINKER
+    )
+    editor_client.post(
+        admin_url(ArticleActor), {"action": "confirm", "_selected_action": [suggestion.pk]}
+    )
+    suggestion.refresh_from_db()
+    assert suggestion.status == ArticleActor.Status.CONFIRMED
+    assert suggestion.reviewed_by == editor
+    assert suggestion.origin == ArticleActor.Origin.LINKER
+
+
+def test_revert_from_history(editor_client):
+    actor = Actor.objects.get(slug="oman")
+    original = actor.description
+    actor.description = "Vandalised"
+    actor.save()
+    previous = actor.history.all()[1]
+    url = admin_url(Actor, "simple_history", actor.pk, previous.history_id)
+    form = editor_client.get(url)
+    assert form.status_code == 200
+    response = editor_client.post(
+        url,
+        {
+            "kind": actor.kind,
+            "name": actor.name,
+            "slug": actor.slug,
+            "description": original,
+            "state": "",
+            "wikidata_id": actor.wikidata_id,
+            "aliases-TOTAL_FORMS": "0",
+            "aliases-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302
+    actor.refresh_from_db()
+    assert actor.description == original
+
+
+REGISTERED = [model for model in CURATED if admin.site.is_registered(model)]
+
+
+def test_models_without_their_own_admin_are_edited_inline():
+    assert set(CURATED) - set(REGISTERED) == {TalkParticipant, TalkTopic, TalkReport}
+
+
+@pytest.mark.parametrize("model", REGISTERED)
+def test_every_admin_page_renders_for_an_editor(editor_client, model):
+    assert editor_client.get(admin_url(model)).status_code == 200
+    assert editor_client.get(admin_url(model, "add")).status_code == 200
+    instance = model.objects.first()
+    assert instance is not None, f"the seeds hold no {model.__name__}"
+    assert editor_client.get(admin_url(model, "change", instance.pk)).status_code == 200
+    assert editor_client.get(admin_url(model, "history", instance.pk)).status_code == 200
+
+
+@pytest.mark.parametrize("model", [Article, Actor, Talk, ArticleActor, Alias, Role, Quote])
+def test_admin_changelists_run_bounded_queries(
+    superuser, client, model, django_assert_max_num_queries
+):
+    client.force_login(superuser)
+    with django_assert_max_num_queries(15):
+        response = client.get(admin_url(model), {"q": "a"})
+    assert response.status_code == 200
+
+
+def test_autocomplete_finds_actors_by_alias(editor_client):
+    response = editor_client.get(
+        reverse("admin:autocomplete"),
+        {
+            "term": "Nétanyahou",
+            "app_label": "articles",
+            "model_name": "articleactor",
+            "field_name": "actor",
+        },
+    )
+    assert response.status_code == 200
+    names = [result["text"] for result in response.json()["results"]]
+    assert "Benjamin Netanyahu" in names
+
+
+def test_demo_editor_command(monkeypatch):
+    from django.contrib.auth import authenticate
+    from django.core.management import call_command
+
+    monkeypatch.setenv("DEMO_EDITOR_PASSWORD", "demo-pass-123")
+    call_command("create_demo_editor", stdout=io.StringIO())
+    user = authenticate(username="editor", password="demo-pass-123")
+    assert user is not None and user.is_staff and not user.is_superuser
+    assert user.groups.filter(name=EDITORS_GROUP).exists()
+    assert user.has_perm("articles.change_article")
+    assert not user.has_perm("auth.change_user")
