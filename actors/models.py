@@ -36,6 +36,13 @@ class Actor(models.Model):
         ORGANIZATION = "organization", _("organization")
         PLACE = "place", _("place")
 
+    KIND_PLURALS = {
+        Kind.PERSON: _("people"),
+        Kind.STATE: _("states"),
+        Kind.ORGANIZATION: _("organizations"),
+        Kind.PLACE: _("places"),
+    }
+
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     name = models.CharField(_("canonical name"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=200, unique=True)

@@ -225,7 +225,7 @@ class Article(models.Model):
             by_actor.setdefault(link.actor, []).append(link.get_role_display())
         return [
             (label, [(actor, roles) for actor, roles in by_actor.items() if actor.kind == kind])
-            for kind, label in Actor.Kind.choices
+            for kind, label in Actor.KIND_PLURALS.items()
             if any(actor.kind == kind for actor in by_actor)
         ]
 

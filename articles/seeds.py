@@ -184,5 +184,6 @@ def load_seeds(directory: Path = SEEDS_DIR, *, force: bool = False) -> SeedLedge
         outlets = load_outlets(directory / "outlets.yaml", ledger, actors)
         talks = load_talks(directory / "talks.yaml", ledger, actors, topics)
         load_articles(directory / "articles.yaml", ledger, actors, topics, outlets, talks)
+        ledger.save_fingerprints()
     ledger.counts["actors in the archive"] = Actor.objects.count()
     return ledger
