@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from articles.languages import validate_language_code
+from articles.normalize import fold, folded
 
 wikidata_validator = RegexValidator(r"^Q[1-9][0-9]*$", _("A Wikidata id looks like Q801."))
 
@@ -27,6 +28,16 @@ class ActorQuerySet(models.QuerySet):
 
     def persons(self):
         return self.filter(kind=Actor.Kind.PERSON)
+
+    def named(self, text: str):
+        """Actors whose name or one of whose aliases is ``text``, ignoring case and accents."""
+        key = fold(" ".join(text.split()))
+        if not key:
+            return self.none()
+        aliases = Alias.objects.annotate(key=folded("name")).filter(key=key)
+        return self.annotate(key=folded("name")).filter(
+            Q(key=key) | Q(pk__in=aliases.values("actor_id"))
+        )
 
 
 class Actor(models.Model):

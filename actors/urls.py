@@ -1,10 +1,18 @@
 from django.urls import path
 
-from . import views
+from . import feeds, views
 
 app_name = "actors"
 
 urlpatterns = [
+    path("actors/", views.actor_list, name="list"),
     path("actors/<slug:slug>/", views.actor_detail, name="detail"),
+    path("actors/<slug:slug>/feed/", feeds.ActorFeed(), name="feed"),
+    path("talks/", views.talk_list, name="talks"),
     path("talks/<int:pk>/", views.talk_detail, name="talk"),
+    path(
+        "relations/<slug:state_slug>/<slug:other_slug>/",
+        views.relation_detail,
+        name="relation",
+    ),
 ]

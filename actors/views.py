@@ -1,18 +1,38 @@
 from itertools import groupby
 
-from django.conf import settings
-from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 
-from articles.models import Article
+from articles.filters import ArticleFilter
+from articles.models import Article, ArticleActor
+from articles.stats import monthly_activity
+from articles.views import active_filters, add_snippets
+from newsarchive.pagination import paginate
 
+from .filters import ActorFilter, TalkFilter
 from .models import Actor, Talk
+from .relations import Relation
+
+CO_MENTIONED = 12
+
+
+def actor_list(request):
+    filterset = ActorFilter(request.GET, queryset=Actor.objects.select_related("state"))
+    page = paginate(request, filterset.qs.order_by("name", "pk"), per_page=50)
+    return render(
+        request,
+        "actors/actor_list.html",
+        {"filterset": filterset, "page": page, "notices": filterset.notices},
+    )
 
 
 def actor_detail(request, slug):
     actor = get_object_or_404(Actor.objects.select_related("state"), slug=slug)
-    articles = Article.objects.published().mentioning(actor).select_related("outlet")
-    page = Paginator(articles, settings.ARCHIVE_PAGE_SIZE).get_page(request.GET.get("page"))
+    mentioning = Article.objects.published().mentioning(actor).select_related("outlet")
+    filterset = ArticleFilter(request.GET, queryset=mentioning)
+    page = paginate(request, filterset.qs)
+    add_snippets(page.object_list, filterset.search_text)
     context = {
         "actor": actor,
         "aliases": actor.aliases.all(),
@@ -21,9 +41,39 @@ def actor_detail(request, slug):
         "talks": Talk.objects.published()
         .involving(actor)
         .select_related("state_a", "state_b")[:50],
+        "filterset": filterset,
         "page": page,
+        "notices": filterset.notices,
+        "active_filters": active_filters(filterset, request.GET),
+        "co_mentioned": co_mentioned(actor),
+        "activity": monthly_activity(mentioning),
     }
     return render(request, "actors/actor_detail.html", context)
+
+
+def co_mentioned(actor: Actor):
+    """The actors most often confirmed in the same published articles as ``actor``."""
+    articles = Article.objects.published().mentioning(actor).values("pk")
+    return list(
+        ArticleActor.objects.confirmed()
+        .filter(article__in=articles)
+        .exclude(actor=actor)
+        .values("actor__slug", "actor__name", "actor__kind")
+        .annotate(count=Count("article_id", distinct=True))
+        .order_by("-count", "actor__name")[:CO_MENTIONED]
+    )
+
+
+def talk_list(request):
+    filterset = TalkFilter(
+        request.GET, queryset=Talk.objects.published().select_related("state_a", "state_b", "place")
+    )
+    page = paginate(request, filterset.qs)
+    return render(
+        request,
+        "actors/talk_list.html",
+        {"filterset": filterset, "page": page, "notices": filterset.notices},
+    )
 
 
 def talk_detail(request, pk):
@@ -37,21 +87,56 @@ def talk_detail(request, pk):
             key=lambda link: link.side_id,
         )
     }
-    accounts = [(state, topics_by_side.get(state.pk, [])) for state in (talk.state_a, talk.state_b)]
-    reports = (
+    reports = list(
         talk.articles.published().select_related("outlet").order_by("language", "-published_on")
     )
+    accounts = [
+        {
+            "state": state,
+            "topics": topics_by_side.get(state.pk, []),
+            "readouts": [
+                article
+                for article in reports
+                if article.kind in (Article.Kind.READOUT, Article.Kind.STATEMENT)
+                and article.outlet
+                and article.outlet.country_id == state.pk
+            ],
+        }
+        for state in (talk.state_a, talk.state_b)
+    ]
+    shared = {topic.pk for topic in topics_by_side.get(talk.state_a_id, [])} & {
+        topic.pk for topic in topics_by_side.get(talk.state_b_id, [])
+    }
     context = {
         "talk": talk,
         "participants": talk.participations.select_related("person", "represents"),
         "accounts": accounts,
-        "shared_topics": topics_by_side.get(None, []),
+        "topics_both_sides": shared,
+        "press_topics": topics_by_side.get(None, []),
         "reports_by_language": [
             (language, list(items))
-            for language, items in groupby(reports, key=lambda a: a.language)
+            for language, items in groupby(reports, key=lambda article: article.language)
         ],
         "quotes": talk.quotes.filter(article__in=Article.objects.published()).select_related(
             "speaker", "article"
         ),
     }
     return render(request, "actors/talk_detail.html", context)
+
+
+def relation_detail(request, state_slug, other_slug):
+    states = Actor.objects.states().in_bulk([state_slug, other_slug], field_name="slug")
+    if state_slug == other_slug or len(states) != 2:
+        raise Http404("A relation is between two different states.")
+    relation = Relation(states[state_slug], states[other_slug])
+    talks = relation.talks()
+    articles = relation.articles().select_related("outlet")
+    page = paginate(request, articles)
+    context = {
+        "relation": relation,
+        "talks": list(talks.order_by("date")),
+        "page": page,
+        "topics_by_year": relation.topics_by_year(),
+        "activity": monthly_activity(relation.articles(), talks),
+    }
+    return render(request, "actors/relation_detail.html", context)

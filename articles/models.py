@@ -1,6 +1,7 @@
 """Articles, the outlets that publish them, their topics, quotes and actor links."""
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
@@ -91,6 +92,9 @@ class Topic(models.Model):
     def __str__(self):
         return self.name
 
+    def get_absolute_url(self):
+        return reverse("articles:topic", kwargs={"slug": self.slug})
+
 
 class ArticleQuerySet(models.QuerySet):
     def published(self):
@@ -112,6 +116,12 @@ class ArticleQuerySet(models.QuerySet):
                 )
             )
         )
+
+
+class ArticleManager(models.Manager.from_queryset(ArticleQuerySet)):
+    def get_queryset(self):
+        # The search vector is for the database's eyes only: never fetch it.
+        return super().get_queryset().defer("search_vector")
 
 
 class Article(models.Model):
@@ -158,6 +168,8 @@ class Article(models.Model):
         default=PublicationStatus.DRAFT,
     )
     content_hash = models.CharField(_("content hash"), max_length=64, editable=False, db_index=True)
+    # Kept current by a PostgreSQL trigger (migration 0002); always empty on SQLite.
+    search_vector = SearchVectorField(null=True, editable=False)
     topics = models.ManyToManyField(
         Topic, blank=True, related_name="articles", verbose_name=_("topics")
     )
@@ -167,8 +179,8 @@ class Article(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
-    history = HistoricalRecords(m2m_fields=[topics])
-    objects = ArticleQuerySet.as_manager()
+    history = HistoricalRecords(m2m_fields=[topics], excluded_fields=["search_vector"])
+    objects = ArticleManager()
 
     class Meta:
         ordering = ["-published_on", "-id"]
@@ -232,6 +244,28 @@ class Article(models.Model):
     @property
     def paragraphs(self):
         return [p.strip() for p in self.body.replace("\r\n", "\n").split("\n\n") if p.strip()]
+
+    def related(self):
+        """Published articles that report the same talks or share actors other than states."""
+        from actors.models import TalkReport
+        from newsarchive.db import SubqueryCount
+
+        my_actors = (
+            self.actor_links.confirmed().exclude(actor__kind=Actor.Kind.STATE).values("actor_id")
+        )
+        my_talks = TalkReport.objects.filter(article=self).values("talk_id")
+        shared = SubqueryCount(
+            ArticleActor.objects.confirmed().filter(article=OuterRef("pk"), actor__in=my_actors)
+        )
+        same_talk = Exists(TalkReport.objects.filter(article=OuterRef("pk"), talk__in=my_talks))
+        return (
+            Article.objects.published()
+            .exclude(pk=self.pk)
+            .annotate(shared=shared, same_talk=same_talk)
+            .filter(Q(shared__gt=0) | Q(same_talk=True))
+            .select_related("outlet")
+            .order_by("-same_talk", "-shared", "-published_on")
+        )
 
     @property
     def source_link(self):

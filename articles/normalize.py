@@ -5,6 +5,11 @@ import re
 import unicodedata
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from django.db import connection
+from django.db.backends.signals import connection_created
+from django.db.models import CharField, Func
+from django.db.models.functions import Lower
+from django.dispatch import receiver
 from django.utils.text import slugify
 
 # Parameters that identify a campaign or a click, never the document.
@@ -94,3 +99,31 @@ def slug_for(title: str, max_length: int = 80) -> str:
     if len(slug) > max_length:
         slug = slug[:max_length].rsplit("-", 1)[0] or slug[:max_length]
     return slug
+
+
+def fold(text: str | None) -> str:
+    """Return ``text`` lower-cased, without accents, with typographic apostrophes made plain."""
+    if not text:
+        return ""
+    decomposed = unicodedata.normalize("NFKD", text.replace("\u2019", "'"))
+    return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
+
+
+@receiver(connection_created)
+def register_fold_on_sqlite(sender, connection, **kwargs):
+    if connection.vendor == "sqlite":
+        connection.connection.create_function("newsarchive_fold", 1, fold, deterministic=True)
+
+
+class Folded(Func):
+    """``fold()`` of an expression, computed by SQLite."""
+
+    function = "newsarchive_fold"
+    output_field = CharField()
+
+
+def folded(expression):
+    """Return ``expression`` lower-cased and without accents, computed by the database."""
+    if connection.vendor == "postgresql":
+        return Func(Lower(expression), function="unaccent", output_field=CharField())
+    return Folded(expression)

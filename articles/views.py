@@ -1,17 +1,120 @@
-from django.conf import settings
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 
-from actors.models import Talk
+from actors.models import Actor, Talk
+from actors.relations import Relation
+from newsarchive.pagination import paginate
 
-from .models import Article
+from .facets import article_facets, url_without
+from .filters import ArticleFilter
+from .models import Article, Topic
+from .search import (
+    SNIPPET_WORDS,
+    headline_annotations,
+    mark_words,
+    marked_html,
+    query_words,
+    uses_postgres_search,
+)
+from .stats import monthly_activity
+
+RELATIONS = [("israel", "united-states"), ("israel", "iran"), ("iran", "united-states")]
 
 
 def home(request):
     articles = Article.objects.published().select_related("outlet")
-    page = Paginator(articles, settings.ARCHIVE_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, articles)
     talks = Talk.objects.published().select_related("state_a", "state_b")[:10]
-    return render(request, "articles/home.html", {"page": page, "talks": talks})
+    return render(
+        request,
+        "articles/home.html",
+        {"page": page, "talks": talks, "relations": relation_summaries()},
+    )
+
+
+def relation_summaries():
+    """The three relations of the archive with their counts of talks and articles."""
+    states = Actor.objects.states().in_bulk(
+        [slug for pair in RELATIONS for slug in pair], field_name="slug"
+    )
+    return [
+        Relation(states[a], states[b]).with_counts()
+        for a, b in RELATIONS
+        if a in states and b in states
+    ]
+
+
+def article_list(request):
+    filterset = ArticleFilter(
+        request.GET, queryset=Article.objects.published().select_related("outlet")
+    )
+    page = paginate(request, filterset.qs)
+    add_snippets(page.object_list, filterset.search_text)
+    context = {
+        "filterset": filterset,
+        "page": page,
+        "facets": article_facets(filterset.qs, request.GET),
+        "active_filters": active_filters(filterset, request.GET),
+        "notices": filterset.notices,
+    }
+    return render(request, "articles/article_list.html", context)
+
+
+def add_snippets(articles, text: str) -> None:
+    """Give each article of a page ``title_html`` and ``snippet_html`` with the query marked."""
+    articles = list(articles)
+    if not text or not articles:
+        return
+    if uses_postgres_search():
+        headlines = {
+            row["pk"]: row
+            for row in Article.objects.filter(pk__in=[a.pk for a in articles])
+            .annotate(**headline_annotations(text))
+            .values("pk", "title_headline", "body_headline")
+        }
+        for article in articles:
+            row = headlines.get(article.pk)
+            if row:
+                article.title_html = marked_html(row["title_headline"] or article.title)
+                article.snippet_html = marked_html(row["body_headline"] or "")
+        return
+    words = query_words(text)
+    for article in articles:
+        article.title_html = mark_words(article.title, words)
+        article.snippet_html = mark_words(article.body, words, SNIPPET_WORDS)
+
+
+def active_filters(filterset, params):
+    """The filters in force, each with a link that removes it."""
+    filterset.is_valid()
+    data = filterset.form.cleaned_data
+    chips = []
+    if filterset.search_text:
+        chips.append((_("Search"), filterset.search_text, url_without(params, "q")))
+    if data.get("actor"):
+        for value, actor in filterset.form.fields["actor"].resolved.items():
+            chips.append((_("Actor"), actor.name, url_without(params, "actor", value)))
+    for key in [
+        "state",
+        "kind",
+        "type",
+        "topic",
+        "outlet",
+        "language",
+        "talk",
+        "date_after",
+        "date_before",
+    ]:
+        value = data.get(key)
+        if value:
+            field = filterset.form.fields[key]
+            label = (
+                dict(getattr(field, "choices", [])).get(value, value)
+                if key in {"kind", "type", "language"}
+                else value
+            )
+            chips.append((field.label, label, url_without(params, key)))
+    return chips
 
 
 def article_detail(request, pk, slug=None):
@@ -26,5 +129,29 @@ def article_detail(request, pk, slug=None):
         "topics": article.topics.all(),
         "talks": article.talks.visible_to(request.user).select_related("state_a", "state_b"),
         "quotes": article.quotes.select_related("speaker"),
+        "related": article.related()[:8],
     }
     return render(request, "articles/article_detail.html", context)
+
+
+def topic_list(request):
+    topics = Topic.objects.order_by("name")
+    return render(request, "articles/topic_list.html", {"topics": topics})
+
+
+def topic_detail(request, slug):
+    topic = get_object_or_404(Topic, slug=slug)
+    articles = Article.objects.published().filter(topics=topic)
+    filterset = ArticleFilter(request.GET, queryset=articles.select_related("outlet"))
+    page = paginate(request, filterset.qs)
+    talks = Talk.objects.published().filter(pk__in=topic.talks.values("pk"))
+    context = {
+        "topic": topic,
+        "filterset": filterset,
+        "page": page,
+        "notices": filterset.notices,
+        "talks": talks.select_related("state_a", "state_b")[:50],
+        "facets": article_facets(filterset.qs, request.GET),
+        "activity": monthly_activity(articles, talks),
+    }
+    return render(request, "articles/topic_detail.html", context)

@@ -153,29 +153,9 @@ def test_unpublished_talk_is_404_for_the_public(client):
     assert client.get(talk.get_absolute_url()).status_code == 404
 
 
-def test_home_lists_published_articles_in_bounded_queries(client, django_assert_max_num_queries):
-    outlet_article = Article.objects.filter(outlet__isnull=False).first()
-    for _ in range(30):
-        make_article(outlet=outlet_article.outlet)
-    with django_assert_max_num_queries(6):
-        response = client.get(reverse("articles:home"))
-    assert response.status_code == 200
-    assert response.content.decode().count('class="card"') == 20
-    with django_assert_max_num_queries(6):
-        assert client.get(reverse("articles:home"), {"page": "2"}).status_code == 200
-
-
 @pytest.mark.parametrize("page", ["-1", "0", "999999", "abc", "1' OR 1=1--", "<script>"])
 def test_home_tolerates_odd_page_numbers(client, page):
     assert client.get(reverse("articles:home"), {"page": page}).status_code == 200
-
-
-def test_actor_page_runs_bounded_queries(client, django_assert_max_num_queries):
-    for _ in range(25):
-        link(make_article(), "iran")
-    with django_assert_max_num_queries(10):
-        response = client.get(reverse("actors:detail", args=["iran"]))
-    assert response.status_code == 200
 
 
 def test_article_text_is_escaped(client):

@@ -1,0 +1,197 @@
+"""The article FilterSet: one definition serves the page, the feeds, and later CSV and API.
+
+Every parameter is validated; an invalid one is ignored and reported through
+``ArticleFilter.notices``, so that a mistyped URL still shows a useful page.
+"""
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext_lazy as _
+
+from actors.models import Actor, Talk
+
+from .languages import LANGUAGE_CHOICES
+from .models import Article, ArticleActor, Outlet, Topic
+from .search import clean_query, search_articles
+
+MAX_ACTORS = 10
+
+
+class ActorListField(forms.Field):
+    """Several actors, each given by its slug, name or alias (``?actor=a&actor=b``)."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = [value]
+        values = [v.strip() for v in (value or []) if v and v.strip()]
+        values = list(dict.fromkeys(values))
+        if not values:
+            return []
+        if len(values) > MAX_ACTORS:
+            raise ValidationError(_("At most %(max)d actors at once."), params={"max": MAX_ACTORS})
+        by_slug = {actor.slug: actor for actor in Actor.objects.filter(slug__in=values)}
+        # Which value named which actor, so that each can be removed from the URL alone.
+        self.resolved, unknown = {}, []
+        for value in values:
+            actor = by_slug.get(value) or Actor.objects.named(value).first()
+            if actor:
+                self.resolved[value] = actor
+            else:
+                unknown.append(value)
+        if unknown:
+            raise ValidationError(
+                _("No actor is called %(names)s."), params={"names": ", ".join(unknown)[:200]}
+            )
+        return list(dict.fromkeys(self.resolved.values()))
+
+
+class ActorListFilter(django_filters.Filter):
+    field_class = ActorListField
+
+
+def confirmed_link(*conditions, **lookups):
+    """An EXISTS over the confirmed actor links of the outer article."""
+    return Exists(
+        ArticleActor.objects.filter(
+            *conditions, article=OuterRef("pk"), status=ArticleActor.Status.CONFIRMED, **lookups
+        )
+    )
+
+
+class FilterNoticesMixin:
+    """Report the parameters that were ignored because they were invalid."""
+
+    @property
+    def notices(self) -> list[str]:
+        self.is_valid()
+        return [
+            _("Ignored “%(label)s”: %(errors)s")
+            % {"label": self.form.fields[name].label, "errors": " ".join(errors)}
+            for name, errors in self.form.errors.items()
+            if name in self.form.fields
+        ]
+
+
+class ArticleFilter(FilterNoticesMixin, django_filters.FilterSet):
+    SORTS = {
+        "newest": ["-published_on", "-id"],
+        "oldest": ["published_on", "id"],
+        "relevance": ["-search_rank", "-published_on", "-id"],
+    }
+
+    q = django_filters.CharFilter(label=_("Search"), method="filter_search")
+    actor = ActorListFilter(label=_("Actors"), method="filter_actors")
+    actor_mode = django_filters.ChoiceFilter(
+        label=_("Actors must"),
+        choices=[("all", _("all appear")), ("any", _("any appear"))],
+        method="ignore",
+        empty_label=None,
+    )
+    state = django_filters.ModelChoiceFilter(
+        label=_("State"),
+        queryset=Actor.objects.states(),
+        to_field_name="slug",
+        method="filter_state",
+    )
+    kind = django_filters.ChoiceFilter(
+        label=_("Actor kind"), choices=Actor.Kind.choices, method="filter_actor_kind"
+    )
+    type = django_filters.ChoiceFilter(
+        label=_("Article type"), choices=Article.Kind.choices, field_name="kind"
+    )
+    topic = django_filters.ModelChoiceFilter(
+        label=_("Topic"), queryset=Topic.objects.all(), to_field_name="slug", field_name="topics"
+    )
+    outlet = django_filters.ModelChoiceFilter(
+        label=_("Outlet"), queryset=Outlet.objects.all(), to_field_name="slug"
+    )
+    language = django_filters.ChoiceFilter(label=_("Language"), choices=LANGUAGE_CHOICES)
+    talk = django_filters.ModelChoiceFilter(
+        label=_("Talk"),
+        queryset=Talk.objects.published(),
+        method="filter_talk",
+        widget=forms.HiddenInput,
+    )
+    date_after = django_filters.DateFilter(
+        label=_("From"),
+        field_name="published_on",
+        lookup_expr="gte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    date_before = django_filters.DateFilter(
+        label=_("To"),
+        field_name="published_on",
+        lookup_expr="lte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    sort = django_filters.ChoiceFilter(
+        label=_("Sort"),
+        choices=[("newest", _("newest")), ("oldest", _("oldest")), ("relevance", _("relevance"))],
+        method="ignore",
+        empty_label=_("relevance with a search, else newest"),
+    )
+
+    class Meta:
+        model = Article
+        fields = []
+
+    def ignore(self, queryset, name, value):
+        return queryset
+
+    def filter_search(self, queryset, name, value):
+        text = clean_query(value)
+        if not text:
+            return queryset
+        return search_articles(
+            queryset, text, Actor.objects.named(text).values_list("pk", flat=True)
+        )
+
+    def filter_actors(self, queryset, name, actors):
+        if not actors:
+            return queryset
+        if self.form.cleaned_data.get("actor_mode") == "any":
+            return queryset.filter(confirmed_link(actor__in=actors))
+        for actor in actors:
+            queryset = queryset.filter(confirmed_link(actor=actor))
+        return queryset
+
+    def filter_state(self, queryset, name, state):
+        return queryset.filter(confirmed_link(Q(actor=state) | Q(actor__state=state)))
+
+    def filter_actor_kind(self, queryset, name, kind):
+        return queryset.filter(confirmed_link(actor__kind=kind))
+
+    def filter_talk(self, queryset, name, talk):
+        return queryset.filter(talk_reports__talk=talk)
+
+    @property
+    def search_text(self) -> str:
+        return clean_query(self.form.cleaned_data.get("q", "")) if self.is_valid() else ""
+
+    @property
+    def sort_key(self) -> str:
+        requested = self.form.cleaned_data.get("sort") if self.is_bound else None
+        if self.search_text:
+            return requested or "relevance"
+        return requested if requested in ("newest", "oldest") else "newest"
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        return queryset.order_by(*self.SORTS[self.sort_key])
+
+    @property
+    def notices(self) -> list[str]:
+        notices = super().notices
+        requested = self.form.cleaned_data.get("sort")
+        if requested == "relevance" and not self.search_text:
+            notices.append(_("Sorted by date: relevance needs a search."))
+        return notices
+
+    @property
+    def active_actors(self) -> list[Actor]:
+        self.is_valid()
+        return self.form.cleaned_data.get("actor") or []
