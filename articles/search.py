@@ -111,7 +111,10 @@ def headline_annotations(text: str):
         in_language = Q(language=language) if language else ~Q(language__in=list(SEARCH_CONFIGS))
         title_cases.append(
             When(
-                in_language, then=SearchHeadline("title", query, config=config, highlight_all=True)
+                in_language,
+                then=SearchHeadline(
+                    "title", query, config=config, start_sel=START, stop_sel=STOP, highlight_all=True
+                ),
             )
         )
         body_cases.append(
