@@ -113,7 +113,12 @@ def headline_annotations(text: str):
             When(
                 in_language,
                 then=SearchHeadline(
-                    "title", query, config=config, start_sel=START, stop_sel=STOP, highlight_all=True
+                    "title",
+                    query,
+                    config=config,
+                    start_sel=START,
+                    stop_sel=STOP,
+                    highlight_all=True,
                 ),
             )
         )
