@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from articles.filters import FilterNoticesMixin
+from articles.filters import FilterNoticesMixin, modified_since_filter
 from articles.models import Topic
 
 from .models import Actor, Talk
@@ -18,6 +18,7 @@ class ActorFilter(FilterNoticesMixin, django_filters.FilterSet):
     state = django_filters.ModelChoiceFilter(
         label=_("State"), queryset=Actor.objects.states(), to_field_name="slug"
     )
+    modified_since = modified_since_filter()
 
     class Meta:
         model = Actor
@@ -86,6 +87,7 @@ class TalkFilter(FilterNoticesMixin, django_filters.FilterSet):
         lookup_expr="lte",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
+    modified_since = modified_since_filter()
 
     class Meta:
         model = Talk

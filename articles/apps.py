@@ -14,5 +14,7 @@ class ArticlesConfig(AppConfig):
     verbose_name = "Articles"
 
     def ready(self):
+        from . import signals  # noqa: F401 - connects the receivers
+
         # After migrate, whatever the database: tests, a fresh clone and production alike.
         post_migrate.connect(create_editors_group, sender=self)

@@ -62,6 +62,16 @@ def confirmed_link(*conditions, **lookups):
     )
 
 
+def modified_since_filter():
+    """``?modified_since=<ISO date or datetime>``: records changed since then, for sync."""
+    return django_filters.IsoDateTimeFilter(
+        label=_("Changed since"),
+        field_name="updated_at",
+        lookup_expr="gte",
+        widget=forms.HiddenInput,
+    )
+
+
 class FilterNoticesMixin:
     """Report the parameters that were ignored because they were invalid."""
 
@@ -128,6 +138,7 @@ class ArticleFilter(FilterNoticesMixin, django_filters.FilterSet):
         lookup_expr="lte",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
+    modified_since = modified_since_filter()
     sort = django_filters.ChoiceFilter(
         label=_("Sort"),
         choices=[("newest", _("newest")), ("oldest", _("oldest")), ("relevance", _("relevance"))],
