@@ -1,17 +1,19 @@
 from itertools import groupby
 
-from django.db.models import Count
+from django.db.models import Count, Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 
+from articles.exports import CHUNK_SIZE, csv_response
 from articles.filters import ArticleFilter
 from articles.models import Article, ArticleActor
 from articles.stats import monthly_activity
+from articles.structured_data import json_ld_script, talk_json_ld
 from articles.views import active_filters, add_snippets
 from newsarchive.pagination import paginate
 
 from .filters import ActorFilter, TalkFilter
-from .models import Actor, Talk
+from .models import Actor, Talk, TalkParticipant, TalkTopic
 from .relations import Relation
 
 CO_MENTIONED = 12
@@ -107,9 +109,19 @@ def talk_detail(request, pk):
     shared = {topic.pk for topic in topics_by_side.get(talk.state_a_id, [])} & {
         topic.pk for topic in topics_by_side.get(talk.state_b_id, [])
     }
+    participants = list(talk.participations.select_related("person", "represents"))
     context = {
         "talk": talk,
-        "participants": talk.participations.select_related("person", "represents"),
+        "json_ld": json_ld_script(
+            talk_json_ld(
+                talk,
+                participants,
+                reports,
+                {topic.pk: topic for side in topics_by_side.values() for topic in side}.values(),
+                request.build_absolute_uri,
+            )
+        ),
+        "participants": participants,
         "accounts": accounts,
         "topics_both_sides": shared,
         "press_topics": topics_by_side.get(None, []),
@@ -140,3 +152,64 @@ def relation_detail(request, state_slug, other_slug):
         "activity": monthly_activity(relation.articles(), talks),
     }
     return render(request, "actors/relation_detail.html", context)
+
+
+def actor_csv(request):
+    filterset = ActorFilter(request.GET, queryset=Actor.objects.select_related("state"))
+    actors = filterset.qs.order_by("name", "pk").prefetch_related("aliases")
+
+    def to_row(actor):
+        return [
+            actor.pk,
+            actor.slug,
+            actor.name,
+            actor.kind,
+            actor.state.slug if actor.state else "",
+            actor.wikidata_id,
+            actor.description,
+            ";".join(f"{alias.name} [{alias.language or '*'}]" for alias in actor.aliases.all()),
+            request.build_absolute_uri(actor.get_absolute_url()),
+        ]
+
+    header = ["id", "slug", "name", "kind", "state", "wikidata", "description", "aliases", "url"]
+    return csv_response("actors.csv", header, actors.iterator(chunk_size=CHUNK_SIZE), to_row)
+
+
+def talk_csv(request):
+    filterset = TalkFilter(
+        request.GET, queryset=Talk.objects.published().select_related("state_a", "state_b", "place")
+    )
+    talks = filterset.qs.prefetch_related(
+        Prefetch(
+            "participations",
+            queryset=TalkParticipant.objects.select_related("person", "represents"),
+        ),
+        Prefetch("talk_topics", queryset=TalkTopic.objects.select_related("topic", "side")),
+        Prefetch("articles", queryset=Article.objects.published(), to_attr="public_reports"),
+    )
+
+    def to_row(talk):
+        return [
+            talk.pk,
+            talk.slug,
+            talk.date.isoformat(),
+            talk.date_precision,
+            talk.kind,
+            talk.cameo_code,
+            talk.state_a.slug,
+            talk.state_b.slug,
+            talk.place.slug if talk.place else "",
+            ";".join(f"{p.person.slug}@{p.represents.slug}" for p in talk.participations.all()),
+            ";".join(
+                f"{t.topic.slug}@{t.side.slug if t.side else 'press'}"
+                for t in talk.talk_topics.all()
+            ),
+            ";".join(str(article.pk) for article in talk.public_reports),
+            request.build_absolute_uri(talk.get_absolute_url()),
+        ]
+
+    header = [
+        "id", "slug", "date", "date_precision", "kind", "cameo_code", "state_a", "state_b",
+        "place", "participants", "topics", "reports", "url",
+    ]  # fmt: skip
+    return csv_response("talks.csv", header, talks.iterator(chunk_size=CHUNK_SIZE), to_row)

@@ -8,6 +8,7 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
+from .changes import public_changes
 from .filters import ArticleFilter
 from .models import Article
 
@@ -68,3 +69,36 @@ class ArticleAtomFeed(ArticleRssFeed):
 
     def subtitle(self, obj):
         return self.description(obj)
+
+
+class ChangeFeed(Feed):
+    """The public change log as RSS: what was corrected, when."""
+
+    def title(self):
+        return _("newsarchive: corrections")
+
+    def description(self):
+        return _("Corrections to published articles, talks and actors.")
+
+    def link(self):
+        return reverse("articles:changes")
+
+    def items(self):
+        return public_changes(limit=FEED_SIZE)
+
+    def item_title(self, change):
+        return f"{change.label.capitalize()}: {change.record}"
+
+    def item_description(self, change):
+        return _("Changed: %(fields)s.") % {"fields": ", ".join(change.fields)}
+
+    def item_link(self, change):
+        return change.url
+
+    def item_guid(self, change):
+        return f"{change.url}#changed-{change.when.isoformat()}"
+
+    item_guid_is_permalink = False
+
+    def item_pubdate(self, change):
+        return change.when

@@ -1,13 +1,21 @@
+import datetime
+from urllib.parse import urlencode
+
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from actors.models import Actor, Talk
 from actors.relations import Relation
 from newsarchive.pagination import paginate
 
+from .changes import public_changes
+from .exports import CHUNK_SIZE, csv_response
 from .facets import article_facets, url_without
 from .filters import ArticleFilter
-from .models import Article, Topic
+from .models import Article, ArticleActor, Topic
 from .search import (
     SNIPPET_WORDS,
     headline_annotations,
@@ -17,6 +25,7 @@ from .search import (
     uses_postgres_search,
 )
 from .stats import monthly_activity
+from .structured_data import article_json_ld, json_ld_script
 
 RELATIONS = [("israel", "united-states"), ("israel", "iran"), ("iran", "united-states")]
 
@@ -123,9 +132,13 @@ def article_detail(request, pk, slug=None):
     )
     if slug != article.slug:
         return redirect(article, permanent=True)
+    entity_groups = article.entity_groups()
     context = {
         "article": article,
-        "entity_groups": article.entity_groups(),
+        "entity_groups": entity_groups,
+        "json_ld": json_ld_script(
+            article_json_ld(article, entity_groups, request.build_absolute_uri)
+        ),
         "topics": article.topics.all(),
         "talks": article.talks.visible_to(request.user).select_related("state_a", "state_b"),
         "quotes": article.quotes.select_related("speaker"),
@@ -155,3 +168,87 @@ def topic_detail(request, slug):
         "activity": monthly_activity(articles, talks),
     }
     return render(request, "articles/topic_detail.html", context)
+
+
+def article_csv(request):
+    """The articles of the list page's selection, every one of them, as CSV."""
+    filterset = ArticleFilter(request.GET, queryset=Article.objects.published())
+    articles = filterset.qs.select_related("outlet").prefetch_related(
+        Prefetch(
+            "actor_links",
+            queryset=ArticleActor.objects.confirmed().select_related("actor"),
+            to_attr="confirmed_links",
+        ),
+        "topics",
+        Prefetch("talks", queryset=Talk.objects.published(), to_attr="public_talks"),
+    )
+
+    def to_row(article):
+        actors = dict.fromkeys(link.actor.slug for link in article.confirmed_links)
+        return [
+            article.pk,
+            request.build_absolute_uri(article.get_absolute_url()),
+            article.source_url,
+            article.title,
+            article.outlet.slug if article.outlet else "",
+            article.byline,
+            article.published_on.isoformat() if article.published_on else "",
+            article.language,
+            article.kind,
+            ";".join(actors),
+            ";".join(topic.slug for topic in article.topics.all()),
+            ";".join(str(talk.pk) for talk in article.public_talks),
+        ]
+
+    return csv_response(
+        "articles.csv",
+        ARTICLE_CSV_COLUMNS,
+        articles.iterator(chunk_size=CHUNK_SIZE),
+        to_row,
+    )
+
+
+ARTICLE_CSV_COLUMNS = [
+    "id",
+    "url",
+    "source_url",
+    "title",
+    "outlet",
+    "byline",
+    "published",
+    "language",
+    "type",
+    "actors",
+    "topics",
+    "talks",
+]
+
+
+def change_log(request):
+    """Corrections to published records, newest first; ``?before=`` pages back in time."""
+    before, notices = parse_before(request.GET.get("before", ""))
+    changes = public_changes(limit=CHANGES_PER_PAGE + 1, before=before)
+    older_url = ""
+    if len(changes) > CHANGES_PER_PAGE:
+        changes = changes[:CHANGES_PER_PAGE]
+        older_url = "?" + urlencode({"before": changes[-1].when.isoformat()})
+    context = {"changes": changes, "older_url": older_url, "notices": notices}
+    return render(request, "articles/change_log.html", context)
+
+
+def parse_before(raw: str):
+    """Return the aware datetime in ``raw`` (or None) and the notices about it."""
+    if not raw:
+        return None, []
+    try:
+        moment = parse_datetime(raw[:40])
+    except ValueError:
+        moment = None
+    if moment is None:
+        return None, [_("Ignored “before”: not a date and time.")]
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, datetime.UTC)
+    return moment, []
+
+
+CHANGES_PER_PAGE = 50
