@@ -130,6 +130,7 @@ class Alias(models.Model):
         TRANSLITERATION = "transliteration", _("transliteration")
         DEMONYM = "demonym", _("demonym or adjective")
         TITLE = "title", _("title")
+        METONYM = "metonym", _("metonym (a capital standing for its government)")
 
     actor = models.ForeignKey(
         Actor, verbose_name=_("actor"), on_delete=models.CASCADE, related_name="aliases"
