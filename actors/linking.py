@@ -21,10 +21,12 @@ d'État américain" is the department, not only the state).
 import bisect
 import datetime
 import re
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 import ahocorasick
+from django.core.cache import cache
 
 from .folding import fold_text, nfc
 
@@ -339,7 +341,14 @@ class Linker:
         found: list[Mention] = []
         used = Spans()
         for start, end, positions, qualifier in self._titles(folded, mentions):
-            if names.overlaps(start, end) or used.overlaps(start, end):
+            # A title inside a name ("Prime Minister's Office") is no title; the adjective
+            # inside a French title ("ministre iranien des ...") is its qualifier.
+            outside = (
+                [(start, end)]
+                if qualifier is None
+                else [(start, qualifier.start), (qualifier.end, end)]
+            )
+            if any(names.overlaps(a, b) for a, b in outside) or used.overlaps(start, end):
                 continue
             qualifiers = (
                 [qualifier]
@@ -405,6 +414,24 @@ class Linker:
                 found.append(Mention(person_id, start, end, text[start:end], "surname"))
                 taken.add(start, end)
         return found
+
+
+LINKER_VERSION_KEY = "actors:linker-version"
+_built: dict[str, object] = {"version": None, "linker": None}
+
+
+def get_linker() -> Linker:
+    """The process's linker, rebuilt when actors, aliases or roles changed (in any process
+    sharing the cache)."""
+    version = cache.get_or_set(LINKER_VERSION_KEY, lambda: uuid.uuid4().hex, timeout=None)
+    if _built["version"] != version or _built["linker"] is None:
+        _built["linker"], _built["version"] = build_linker(), version
+    return _built["linker"]
+
+
+def invalidate_linker(**kwargs) -> None:
+    """Signal receiver: the names or roles changed; every process rebuilds on next use."""
+    cache.set(LINKER_VERSION_KEY, uuid.uuid4().hex, timeout=None)
 
 
 def build_linker() -> Linker:

@@ -1,13 +1,25 @@
 from django.contrib import admin
 from django.db.models import OuterRef
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from actors.linking import get_linker
 from actors.models import TalkReport
 from newsarchive.db import SubqueryCount
 
-from .models import Article, ArticleActor, Outlet, PublicationStatus, Quote, Topic
+from .models import (
+    Article,
+    ArticleActor,
+    Outlet,
+    PublicationStatus,
+    Quote,
+    TalkSuggestion,
+    Topic,
+)
 from .publishing import set_status
+from .suggestions import confirm_talk_suggestion, evidence_html, suggest
 
 
 @admin.register(Outlet)
@@ -47,8 +59,33 @@ class ArticleActorInline(admin.TabularInline):
     model = ArticleActor
     extra = 1
     autocomplete_fields = ["actor"]
-    fields = ["actor", "role", "status", "origin", "reviewed_by", "reviewed_at"]
-    readonly_fields = ["origin", "reviewed_by", "reviewed_at"]
+    fields = ["actor", "role", "status", "found_in", "origin", "reviewed_by", "reviewed_at"]
+    readonly_fields = ["found_in", "origin", "reviewed_by", "reviewed_at"]
+    ordering = ["-status", "actor__name"]
+
+    @admin.display(description=_("evidence"))
+    def found_in(self, link):
+        return evidence_html(link.evidence)
+
+
+class TalkSuggestionInline(admin.TabularInline):
+    model = TalkSuggestion
+    extra = 0
+    fields = ["talk", "status", "talk_was_created", "found_in", "reviewed_by", "reviewed_at"]
+    readonly_fields = ["talk", "talk_was_created", "found_in", "reviewed_by", "reviewed_at"]
+    can_delete = False
+    verbose_name_plural = _("talks the linker found")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("evidence"))
+    def found_in(self, suggestion):
+        return format_html(
+            "{} <small>({})</small>",
+            suggestion.evidence.get("sentence", ""),
+            suggestion.evidence.get("phrase", ""),
+        )
 
 
 class QuoteInline(admin.StackedInline):
@@ -100,8 +137,8 @@ class ArticleAdmin(SimpleHistoryAdmin):
     date_hierarchy = "published_on"
     autocomplete_fields = ["outlet", "topics"]
     readonly_fields = ["canonical_url", "content_hash", "created_at", "updated_at"]
-    inlines = [ArticleActorInline, TalkReportInline, QuoteInline]
-    actions = ["publish", "send_to_review", "unpublish"]
+    inlines = [ArticleActorInline, TalkSuggestionInline, TalkReportInline, QuoteInline]
+    actions = ["confirm_suggestions", "suggest_again", "publish", "send_to_review", "unpublish"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "kind", "status", "body"]}),
         (
@@ -136,7 +173,26 @@ class ArticleAdmin(SimpleHistoryAdmin):
     def suggestion_count(self, article):
         return article.suggestion_count
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # After the editor's own changes, so that their decisions are what the linker respects.
+        report = suggest(form.instance)
+        if report.suggested or report.talks:
+            self.message_user(
+                request,
+                _("The linker suggests %(actors)d actor links and %(talks)d talks to review.")
+                % {"actors": report.suggested, "talks": report.talks},
+            )
+
     def save_formset(self, request, form, formset, change):
+        if formset.model is TalkSuggestion:
+            for suggestion_form in formset.forms:
+                suggestion = suggestion_form.instance
+                if "status" in suggestion_form.changed_data:
+                    if suggestion.status == TalkSuggestion.Status.CONFIRMED:
+                        confirm_talk_suggestion(suggestion, request.user)
+                        continue
+                    suggestion.reviewed_by, suggestion.reviewed_at = request.user, timezone.now()
         if formset.model is ArticleActor:
             for link_form in formset.forms:
                 link = link_form.instance
@@ -147,6 +203,44 @@ class ArticleAdmin(SimpleHistoryAdmin):
                 if link.pk is None or "status" in link_form.changed_data:
                     link.review(link.status, request.user)
         super().save_formset(request, form, formset, change)
+
+    @admin.action(
+        description=_("Confirm every suggestion of the selected articles"), permissions=["change"]
+    )
+    def confirm_suggestions(self, request, queryset):
+        links = ArticleActor.objects.filter(
+            article__in=queryset, status=ArticleActor.Status.SUGGESTED
+        )
+        count = 0
+        for link in links:
+            link.review(ArticleActor.Status.CONFIRMED, request.user)
+            link.save(update_fields=["status", "reviewed_by", "reviewed_at"])
+            count += 1
+        talks = TalkSuggestion.objects.filter(
+            article__in=queryset, status=TalkSuggestion.Status.SUGGESTED
+        ).select_related("talk", "article")
+        for suggestion in talks:
+            confirm_talk_suggestion(suggestion, request.user)
+        self.message_user(
+            request,
+            _("Confirmed %(links)d actor links and %(talks)d talks.")
+            % {"links": count, "talks": len(talks)},
+        )
+
+    @admin.action(
+        description=_("Run the linker again on the selected articles"), permissions=["change"]
+    )
+    def suggest_again(self, request, queryset):
+        linker = get_linker()
+        totals = [suggest(article, linker) for article in queryset]
+        self.message_user(
+            request,
+            _("%(actors)d new actor suggestions, %(talks)d new talk suggestions.")
+            % {
+                "actors": sum(r.suggested for r in totals),
+                "talks": sum(r.talks for r in totals),
+            },
+        )
 
     @admin.action(description=_("Publish the selected articles"), permissions=["change"])
     def publish(self, request, queryset):
@@ -209,3 +303,38 @@ class QuoteAdmin(SimpleHistoryAdmin):
     list_select_related = ["speaker", "article", "talk__state_a", "talk__state_b"]
     search_fields = ["text", "speaker__name", "article__title"]
     autocomplete_fields = ["speaker", "article", "talk"]
+
+
+@admin.register(TalkSuggestion)
+class TalkSuggestionAdmin(SimpleHistoryAdmin):
+    """Talks the linker found in articles, waiting for a decision."""
+
+    list_display = ["talk", "article", "status", "talk_was_created", "reviewed_by", "created_at"]
+    list_filter = ["status", "talk_was_created"]
+    list_select_related = ["talk__state_a", "talk__state_b", "article", "reviewed_by"]
+    search_fields = ["article__title", "talk__slug"]
+    readonly_fields = [
+        "article",
+        "talk",
+        "talk_was_created",
+        "evidence",
+        "reviewed_by",
+        "reviewed_at",
+    ]
+    actions = ["confirm", "reject"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description=_("Confirm: the article reports this talk"), permissions=["change"])
+    def confirm(self, request, queryset):
+        for suggestion in queryset.select_related("talk", "article"):
+            confirm_talk_suggestion(suggestion, request.user)
+
+    @admin.action(description=_("Reject"), permissions=["change"])
+    def reject(self, request, queryset):
+        queryset.update(
+            status=TalkSuggestion.Status.REJECTED,
+            reviewed_by=request.user,
+            reviewed_at=timezone.now(),
+        )

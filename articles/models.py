@@ -327,6 +327,13 @@ class ArticleActor(models.Model):
         related_name="+",
     )
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True, editable=False)
+    evidence = models.JSONField(
+        _("evidence"),
+        default=list,
+        blank=True,
+        editable=False,
+        help_text=_("Where the linker found the actor: field, offsets, words, method, sentence."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     history = HistoricalRecords()
@@ -351,6 +358,51 @@ class ArticleActor(models.Model):
         self.status = status
         self.reviewed_by = user
         self.reviewed_at = timezone.now()
+
+
+class TalkSuggestion(models.Model):
+    """A talk the linker believes an article reports, waiting for an editor's decision.
+
+    Confirming it attaches the article to the talk (a ``TalkReport``); a talk the
+    linker had to create stays a draft until an editor publishes it.
+    """
+
+    Status = ArticleActor.Status
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="talk_suggestions")
+    talk = models.ForeignKey(
+        "actors.Talk", verbose_name=_("talk"), on_delete=models.CASCADE, related_name="suggestions"
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=ArticleActor.Status.choices, default=Status.SUGGESTED
+    )
+    talk_was_created = models.BooleanField(
+        _("new talk"), default=False, help_text=_("The linker created the talk for this article.")
+    )
+    evidence = models.JSONField(_("evidence"), default=dict, blank=True, editable=False)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewed by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("talk suggestion")
+        verbose_name_plural = _("talk suggestions")
+        constraints = [
+            models.UniqueConstraint(fields=["article", "talk"], name="talk_suggestion_once")
+        ]
+
+    def __str__(self):
+        return f"{self.talk} ← {self.article} ({self.get_status_display()})"
 
 
 class Quote(models.Model):

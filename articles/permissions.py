@@ -20,6 +20,7 @@ CURATED_MODELS = [
     "articles.Article",
     "articles.ArticleActor",
     "articles.Quote",
+    "articles.TalkSuggestion",
 ]
 
 

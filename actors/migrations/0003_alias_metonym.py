@@ -4,20 +4,45 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('actors', '0002_initial'),
+        ("actors", "0002_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='alias',
-            name='kind',
-            field=models.CharField(choices=[('official', 'official name'), ('short', 'short name'), ('variant', 'spelling variant or misspelling'), ('transliteration', 'transliteration'), ('demonym', 'demonym or adjective'), ('title', 'title'), ('metonym', 'metonym (a capital standing for its government)')], default='variant', max_length=16, verbose_name='kind'),
+            model_name="alias",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("official", "official name"),
+                    ("short", "short name"),
+                    ("variant", "spelling variant or misspelling"),
+                    ("transliteration", "transliteration"),
+                    ("demonym", "demonym or adjective"),
+                    ("title", "title"),
+                    ("metonym", "metonym (a capital standing for its government)"),
+                ],
+                default="variant",
+                max_length=16,
+                verbose_name="kind",
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalalias',
-            name='kind',
-            field=models.CharField(choices=[('official', 'official name'), ('short', 'short name'), ('variant', 'spelling variant or misspelling'), ('transliteration', 'transliteration'), ('demonym', 'demonym or adjective'), ('title', 'title'), ('metonym', 'metonym (a capital standing for its government)')], default='variant', max_length=16, verbose_name='kind'),
+            model_name="historicalalias",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("official", "official name"),
+                    ("short", "short name"),
+                    ("variant", "spelling variant or misspelling"),
+                    ("transliteration", "transliteration"),
+                    ("demonym", "demonym or adjective"),
+                    ("title", "title"),
+                    ("metonym", "metonym (a capital standing for its government)"),
+                ],
+                default="variant",
+                max_length=16,
+                verbose_name="kind",
+            ),
         ),
     ]

@@ -73,6 +73,8 @@ def test_editor_tags_an_article_in_the_admin_and_history_records_it(editor_clien
         f"{prefix_reports}-INITIAL_FORMS": "0",
         f"{prefix_quotes}-TOTAL_FORMS": "0",
         f"{prefix_quotes}-INITIAL_FORMS": "0",
+        "talk_suggestions-TOTAL_FORMS": "0",
+        "talk_suggestions-INITIAL_FORMS": "0",
     }
     response = editor_client.post(admin_url(Article, "change", article.pk), data)
     assert response.status_code == 302, response.content.decode()[:3000]
