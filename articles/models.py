@@ -232,20 +232,23 @@ class Article(models.Model):
                 )
 
     def entity_groups(self):
-        """Return the confirmed actors, grouped by kind: [(kind label, [(actor, roles)])]."""
-        links = self.actor_links.confirmed().select_related("actor").order_by("actor__name")
+        """The confirmed actors by kind: [(kind label, [(actor, roles, links)])]."""
+        links = list(self.actor_links.confirmed().select_related("actor").order_by("actor__name"))
         by_actor = {}
         for link in links:
-            by_actor.setdefault(link.actor, []).append(link.get_role_display())
+            by_actor.setdefault(link.actor, []).append(link)
         return [
-            (label, [(actor, roles) for actor, roles in by_actor.items() if actor.kind == kind])
+            (
+                label,
+                [
+                    (actor, [link.get_role_display() for link in actor_links], actor_links)
+                    for actor, actor_links in by_actor.items()
+                    if actor.kind == kind
+                ],
+            )
             for kind, label in Actor.KIND_PLURALS.items()
             if any(actor.kind == kind for actor in by_actor)
         ]
-
-    @property
-    def paragraphs(self):
-        return [p.strip() for p in self.body.replace("\r\n", "\n").split("\n\n") if p.strip()]
 
     def related(self):
         """Published articles that report the same talks or share actors other than states."""

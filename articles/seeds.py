@@ -24,6 +24,7 @@ from actors.seeds import (
 
 from .models import Article, ArticleActor, Outlet, PublicationStatus, Quote, SeedEntry, Topic
 from .normalize import canonical_url, content_hash
+from .suggestions import suggest
 
 SEEDS_DIR = settings.BASE_DIR / "seeds"
 ACTOR_FILES = ["states.yaml", "organizations.yaml", "places.yaml", "people.yaml"]
@@ -172,6 +173,8 @@ def load_articles(path, ledger, actors, topics, outlets, talks) -> None:
                 },
                 where=f"{where}, quote by {quote['speaker']}",
             )
+        # The linker records where the text names each curated actor (the evidence).
+        suggest(article)
         ledger.mark_applied(key, digest)
 
 

@@ -31,7 +31,7 @@ def article_json_ld(article, entity_groups, absolute) -> dict:
     """NewsArticle: ``about`` its subjects, ``mentions`` the other confirmed actors."""
     about, mentions = [], []
     for _label, actors in entity_groups:
-        for actor, roles in actors:
+        for actor, roles, _links in actors:
             (about if "subject" in roles else mentions).append(thing(actor, absolute))
     data = {
         "@context": "https://schema.org",

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from actors.folding import nfc
 from actors.models import Actor, Talk
 from actors.relations import Relation
 from newsarchive.pagination import paginate
@@ -15,6 +16,7 @@ from .changes import public_changes
 from .exports import CHUNK_SIZE, csv_response
 from .facets import article_facets, url_without
 from .filters import ArticleFilter
+from .highlighting import linked_html, linked_paragraphs, spans_for
 from .models import Article, ArticleActor, Topic
 from .search import (
     SNIPPET_WORDS,
@@ -133,7 +135,14 @@ def article_detail(request, pk, slug=None):
     if slug != article.slug:
         return redirect(article, permanent=True)
     entity_groups = article.entity_groups()
+    confirmed = [link for _label, rows in entity_groups for *_, links in rows for link in links]
     context = {
+        "title_html": linked_html(
+            nfc(article.title), spans_for(confirmed, "title", nfc(article.title))
+        ),
+        "paragraphs_html": linked_paragraphs(
+            article.body, spans_for(confirmed, "body", nfc(article.body))
+        ),
         "article": article,
         "entity_groups": entity_groups,
         "json_ld": json_ld_script(
