@@ -182,9 +182,16 @@ class Linker:
             self.tenures[(position, organization_id)].append(tenure)
             self.positions_of[person_id].append((position, organization_id, tenure))
 
-        for actor in self.actors.values():
-            if actor.kind == "person":
-                actor.surnames = self._surnames(actor)
+        # A person's surnames: the last word of each of their names of two words or more.
+        for key, entries in self.keys.items():
+            if " " not in key:
+                continue
+            last = key.rsplit(" ", 1)[1]
+            if len(last) < 3 or not last.isalpha():
+                continue
+            for actor_id, _method, _exact in entries:
+                if self.actors[actor_id].kind == "person":
+                    self.actors[actor_id].surnames.add(last)
 
     def _add(self, surface: str, actor_id: int, method: str) -> None:
         surface = nfc(surface).strip()
@@ -197,15 +204,6 @@ class Linker:
         entry = (actor_id, method, exact)
         if entry not in self.keys[key]:
             self.keys[key].append(entry)
-
-    def _surnames(self, actor: ActorEntry) -> set[str]:
-        surnames = set()
-        for key, entries in self.keys.items():
-            if any(actor_id == actor.pk for actor_id, _, _ in entries) and " " in key:
-                last = key.rsplit(" ", 1)[1]
-                if len(last) >= 3 and last.isalpha():
-                    surnames.add(last)
-        return surnames
 
     # --- linking ---------------------------------------------------------------
 
