@@ -7,67 +7,223 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('actors', '0003_alias_metonym'),
-        ('articles', '0003_topic_timestamps'),
+        ("actors", "0003_alias_metonym"),
+        ("articles", "0003_topic_timestamps"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='articleactor',
-            name='evidence',
-            field=models.JSONField(blank=True, default=list, editable=False, help_text='Where the linker found the actor: field, offsets, words, method, sentence.', verbose_name='evidence'),
+            model_name="articleactor",
+            name="evidence",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                editable=False,
+                help_text="Where the linker found the actor: field, offsets, words, method, sentence.",
+                verbose_name="evidence",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalarticleactor',
-            name='evidence',
-            field=models.JSONField(blank=True, default=list, editable=False, help_text='Where the linker found the actor: field, offsets, words, method, sentence.', verbose_name='evidence'),
+            model_name="historicalarticleactor",
+            name="evidence",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                editable=False,
+                help_text="Where the linker found the actor: field, offsets, words, method, sentence.",
+                verbose_name="evidence",
+            ),
         ),
         migrations.CreateModel(
-            name='HistoricalTalkSuggestion',
+            name="HistoricalTalkSuggestion",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('status', models.CharField(choices=[('suggested', 'suggested'), ('confirmed', 'confirmed'), ('rejected', 'rejected')], default='suggested', max_length=16, verbose_name='status')),
-                ('talk_was_created', models.BooleanField(default=False, help_text='The linker created the talk for this article.', verbose_name='new talk')),
-                ('evidence', models.JSONField(blank=True, default=dict, editable=False, verbose_name='evidence')),
-                ('reviewed_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='reviewed at')),
-                ('created_at', models.DateTimeField(blank=True, editable=False, verbose_name='created')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.TextField(null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('article', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='articles.article')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('reviewed_by', models.ForeignKey(blank=True, db_constraint=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='reviewed by')),
-                ('talk', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='actors.talk', verbose_name='talk')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("suggested", "suggested"),
+                            ("confirmed", "confirmed"),
+                            ("rejected", "rejected"),
+                        ],
+                        default="suggested",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "talk_was_created",
+                    models.BooleanField(
+                        default=False,
+                        help_text="The linker created the talk for this article.",
+                        verbose_name="new talk",
+                    ),
+                ),
+                (
+                    "evidence",
+                    models.JSONField(
+                        blank=True, default=dict, editable=False, verbose_name="evidence"
+                    ),
+                ),
+                (
+                    "reviewed_at",
+                    models.DateTimeField(
+                        blank=True, editable=False, null=True, verbose_name="reviewed at"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(blank=True, editable=False, verbose_name="created"),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.TextField(null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "article",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="articles.article",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="reviewed by",
+                    ),
+                ),
+                (
+                    "talk",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="actors.talk",
+                        verbose_name="talk",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical talk suggestion',
-                'verbose_name_plural': 'historical talk suggestions',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical talk suggestion",
+                "verbose_name_plural": "historical talk suggestions",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='TalkSuggestion',
+            name="TalkSuggestion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('suggested', 'suggested'), ('confirmed', 'confirmed'), ('rejected', 'rejected')], default='suggested', max_length=16, verbose_name='status')),
-                ('talk_was_created', models.BooleanField(default=False, help_text='The linker created the talk for this article.', verbose_name='new talk')),
-                ('evidence', models.JSONField(blank=True, default=dict, editable=False, verbose_name='evidence')),
-                ('reviewed_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='reviewed at')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('article', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='talk_suggestions', to='articles.article')),
-                ('reviewed_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='reviewed by')),
-                ('talk', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='suggestions', to='actors.talk', verbose_name='talk')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("suggested", "suggested"),
+                            ("confirmed", "confirmed"),
+                            ("rejected", "rejected"),
+                        ],
+                        default="suggested",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "talk_was_created",
+                    models.BooleanField(
+                        default=False,
+                        help_text="The linker created the talk for this article.",
+                        verbose_name="new talk",
+                    ),
+                ),
+                (
+                    "evidence",
+                    models.JSONField(
+                        blank=True, default=dict, editable=False, verbose_name="evidence"
+                    ),
+                ),
+                (
+                    "reviewed_at",
+                    models.DateTimeField(
+                        blank=True, editable=False, null=True, verbose_name="reviewed at"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                (
+                    "article",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="talk_suggestions",
+                        to="articles.article",
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="reviewed by",
+                    ),
+                ),
+                (
+                    "talk",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="suggestions",
+                        to="actors.talk",
+                        verbose_name="talk",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'talk suggestion',
-                'verbose_name_plural': 'talk suggestions',
-                'constraints': [models.UniqueConstraint(fields=('article', 'talk'), name='talk_suggestion_once')],
+                "verbose_name": "talk suggestion",
+                "verbose_name_plural": "talk suggestions",
+                "constraints": [
+                    models.UniqueConstraint(fields=("article", "talk"), name="talk_suggestion_once")
+                ],
             },
         ),
     ]
