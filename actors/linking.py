@@ -83,7 +83,9 @@ LOCATIVES = {
     "a", "au", "aux", "en", "dans", "depuis", "vers", "pres", "sur",
     "em", "para", "desde", "nach", "aus",
 }  # fmt: skip
-KIND_SPECIFICITY = {"person": 4, "organization": 3, "place": 2, "state": 1}
+# The pseudo-actor of blocking names: they take their span, and are not returned.
+BLOCKER = 0
+KIND_SPECIFICITY = {"blocker": 0, "person": 4, "organization": 3, "place": 2, "state": 1}
 
 
 @dataclass(frozen=True)
@@ -152,15 +154,19 @@ class Spans:
 class Linker:
     """An automaton over every name and alias, and the roles, ready to link texts."""
 
-    def __init__(self, actors, aliases, roles):
+    def __init__(self, actors, aliases, roles, blockers=()):
         """``actors``: (pk, kind, name, state_id); ``aliases``: (actor_id, name, kind);
-        ``roles``: (person_id, position, organization_id, start, end)."""
+        ``roles``: (person_id, position, organization_id, start, end); ``blockers``: names
+        that are no actor but contain one (outlets: "The Times of Israel", "Tehran Times")."""
         self.actors = {
             pk: ActorEntry(pk, kind, name, state_id) for pk, kind, name, state_id in actors
         }
+        self.actors[BLOCKER] = ActorEntry(BLOCKER, "blocker", "", None)
         self.keys: dict[str, list[tuple[int, str, str | None]]] = defaultdict(list)
         for actor in self.actors.values():
             self._add(actor.name, actor.pk, "name")
+        for name in blockers:
+            self._add(name, BLOCKER, "blocker")
         for actor_id, name, alias_kind in aliases:
             if actor_id in self.actors:
                 method = "demonym" if alias_kind == "demonym" else "alias"
@@ -212,6 +218,7 @@ class Linker:
         text = nfc(text)
         folded = fold_text(text)
         names, nested = self._resolve_overlaps(folded, self._candidates(text, folded))
+        names = [m for m in names if m.actor_id != BLOCKER]
         roles = self._roles(folded, text, names, date)
         surnames = self._surnames_after(folded, text, names + roles)
         return sorted(names + nested + roles + surnames, key=lambda m: (m.start, -m.end))
@@ -295,10 +302,16 @@ class Linker:
         actor = self.actors[qualifier.actor_id]
         if actor.kind not in ("state", "organization"):
             return None
-        holders = self._holders(positions, actor.pk, date)
-        if not holders and actor.state_id:
-            holders = self._holders(positions, actor.state_id, date)
-        return holders.pop() if len(holders) == 1 else None
+        # Each position in turn, in the office named then in its state: the "president"
+        # of an authority is its head, before the head of its government.
+        for position in positions:
+            for organization_id in (actor.pk, actor.state_id):
+                if organization_id is None:
+                    continue
+                holders = self._holders((position,), organization_id, date)
+                if holders:
+                    return holders.pop() if len(holders) == 1 else None
+        return None
 
     def _titles(self, folded, mentions):
         """(start, end, positions, qualifier or None) of every title in the text."""
@@ -434,6 +447,8 @@ def invalidate_linker(**kwargs) -> None:
 
 def build_linker() -> Linker:
     """Build a linker from the actors, aliases and roles in the database."""
+    from articles.models import Outlet
+
     from .models import Actor, Alias, Role
 
     return Linker(
@@ -442,4 +457,5 @@ def build_linker() -> Linker:
         Role.objects.values_list(
             "person_id", "position", "organization_id", "start_date", "end_date"
         ),
+        blockers=Outlet.objects.filter(actor=None).values_list("name", flat=True),
     )
