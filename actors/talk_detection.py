@@ -9,7 +9,7 @@ dernière, or a written date), with the precision they allow.
 
 import datetime
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .folding import fold_text, nfc
 from .linking import Linker, Mention
@@ -34,12 +34,13 @@ TALK_PHRASES = [
     (r"visioconference|\bvideo ?call\b|videoconference|video conference", "video_call"),
     (
         r"\bvisite\b|\bvisited\b|\bvisit\b|\bvisiting\b|\ba recu\b|\bhosted\b"
-        r"|\barrived in\b|\bs'est rendue? \b|\bse rend\b|\btrip to\b|\bvoyage\b|\btour\b",
+        r"|\barrived in\b|\bs'est rendue? \b|\bse rend\b|\btrip to\b|\bvoyage\b|\btour\b"
+        r"|\b(?:a ete|est) recue?\b|\best arrivee? (?:a|en|au)\b|\btournee\b",
         "visit",
     ),
     (r"\bsommet\b|\bsummit\b|\bcumbre\b|\bcupula\b", "summit"),
     (
-        r"\bround of (?:talks|negotiations)\b|\bcycle de (?:pourparlers|negociations)\b"
+        r"\bround of (?:[\w-]+ )?(?:talks|negotiations)\b|\bcycle de (?:pourparlers|negociations)\b"
         r"|\bnegotiations?\b|\bnegociations?\b|\bindirect talks\b|\bpourparlers\b",
         "negotiation_round",
     ),
@@ -80,7 +81,7 @@ class DetectedTalk:
     phrase: str
     sentence: str
     date_words: str = ""
-    evidence: dict = field(default_factory=dict)
+    place_id: int | None = None
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
@@ -167,6 +168,7 @@ def merge(first: DetectedTalk, other: DetectedTalk) -> DetectedTalk:
         phrase=dated.phrase,
         sentence=dated.sentence,
         date_words=dated.date_words,
+        place_id=dated.place_id or first.place_id or other.place_id,
     )
 
 
@@ -177,32 +179,42 @@ def detect_talks(
     text = nfc(text)
     folded = fold_text(text)
     detected: dict[tuple[int, int], DetectedTalk] = {}
-    for start, end in sentences(text):
+    spans = sentences(text)
+    for index, (start, end) in enumerate(spans):
         sentence = folded[start:end]
         kinds = [(kind, m) for pattern, kind in TALK_PATTERNS for m in pattern.finditer(sentence)]
         if not kinds:
             continue
         kind, phrase = min(kinds, key=lambda pair: KIND_ORDER.index(pair[0]))
-        people = list(
-            dict.fromkeys(
-                mention.actor_id
-                for mention in mentions
-                if start <= mention.start < end and linker.actors[mention.actor_id].kind == "person"
-            )
-        )
         resolved = resolve_date(sentence, published)
         if resolved is None:
             continue
         date, precision, words = resolved
-        participants = [
-            (person, state)
-            for person in people
-            if (state := person_state(linker, person, date)) is not None
-        ]
+        # The people may be named in the next sentence ("Witkoff led the American team").
+        window_end = spans[index + 1][1] if index + 1 < len(spans) else end
+        participants = []
+        for person in dict.fromkeys(
+            m.actor_id
+            for m in mentions
+            if start <= m.start < window_end and linker.actors[m.actor_id].kind == "person"
+        ):
+            state = person_state(linker, person, date)
+            if state is not None:
+                participants.append((person, state))
         states = list(dict.fromkeys(state for _, state in participants))
         if len(states) < 2:
             continue
         pair = (states[0], states[1])
+        place = next(
+            (
+                linker.actors[m.actor_id]
+                for m in mentions
+                if start <= m.start < end and linker.actors[m.actor_id].kind == "place"
+            ),
+            None,
+        )
+        if kind == "meeting" and place is not None and place.state_id in pair:
+            kind = "visit"  # met in one side's country: the other side visited
         found = DetectedTalk(
             kind=kind,
             date=date,
@@ -212,6 +224,7 @@ def detect_talks(
             phrase=text[start + phrase.start() : start + phrase.end()],
             sentence=text[start:end],
             date_words=words,
+            place_id=place.pk if place else None,
         )
         key = tuple(sorted(pair))
         detected[key] = merge(detected[key], found) if key in detected else found

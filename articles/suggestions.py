@@ -176,6 +176,7 @@ def suggest_talk(article: Article, detected: DetectedTalk) -> int:
             state_b_id=detected.states[1],
             date=detected.date,
             date_precision=detected.date_precision,
+            place_id=detected.place_id,
             status=PublicationStatus.DRAFT,
             summary="",
         )
