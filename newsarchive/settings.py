@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
     "django_filters",
+    "rest_framework",
+    "drf_spectacular",
     "simple_history",
     "actors",
     "articles",
@@ -142,3 +144,41 @@ SIMPLE_HISTORY_REVERT_DISABLED = False
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
 ARCHIVE_PAGE_SIZE = 20
+
+# The public JSON API (docs/api.md). Its viewsets set their pagination (``?page_size=``,
+# at most 100) and read-only permission themselves (actors/api.py): DRF imports the
+# DEFAULT_* classes while defining its own views, so they cannot live in a module that
+# imports those views. The defaults below serve any other DRF view: closed unless it opts in.
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 20,
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "newsarchive API",
+    "VERSION": "1.0.0",
+    "DESCRIPTION": (
+        "Public, read-only JSON API of newsarchive, a web archive of geopolitical news about "
+        "Israel, the United States and Iran: published articles with their confirmed actors, "
+        "topics and talks; actors with their aliases and roles; bilateral talks; topics; "
+        "outlets. Every list takes the parameters of its page, `modified_since` for syncing, "
+        "and `page` / `page_size` (at most 100)."
+    ),
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Several models have a ``kind``: one named enum each.
+    "ENUM_NAME_OVERRIDES": {
+        "ActorKindEnum": "actors.models.Actor.Kind",
+        "AliasKindEnum": "actors.models.Alias.Kind",
+        "TalkKindEnum": "actors.models.Talk.Kind",
+        "ArticleKindEnum": "articles.models.Article.Kind",
+        "OutletKindEnum": "articles.models.Outlet.Kind",
+        "ArticleActorRoleEnum": "articles.models.ArticleActor.Role",
+    },
+}

@@ -1,0 +1,35 @@
+"""URLs of the public, read-only JSON API, mounted at ``/api/``. See docs/api.md."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.routers import DefaultRouter
+
+from actors.api import ActorViewSet, PublicReadOnlyViewSet, TalkViewSet
+from articles.api import ArticleViewSet, OutletViewSet, TopicViewSet
+
+
+class ApiRootView(DefaultRouter.APIRootView):
+    """The list of the API's endpoints, public and read-only like them."""
+
+    authentication_classes = PublicReadOnlyViewSet.authentication_classes
+    permission_classes = PublicReadOnlyViewSet.permission_classes
+
+
+class ApiRouter(DefaultRouter):
+    APIRootView = ApiRootView
+    include_format_suffixes = False
+
+
+router = ApiRouter()
+router.register("articles", ArticleViewSet, basename="article")
+router.register("actors", ActorViewSet, basename="actor")
+router.register("talks", TalkViewSet, basename="talk")
+router.register("topics", TopicViewSet, basename="topic")
+router.register("outlets", OutletViewSet, basename="outlet")
+
+app_name = "api"
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("", include(router.urls)),
+]
