@@ -44,6 +44,8 @@ class StatePairField(forms.Field):
         if isinstance(value, str):
             value = [value]
         slugs = list(dict.fromkeys(v for v in (value or []) if v))
+        if any("\x00" in v for v in (value or [])):
+            raise ValidationError(_("Null characters are not allowed."))
         if not slugs:
             return []
         if len(slugs) > 2:

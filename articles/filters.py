@@ -28,6 +28,8 @@ class ActorListField(forms.Field):
         if isinstance(value, str):
             value = [value]
         values = [v.strip() for v in (value or []) if v and v.strip()]
+        if any("\x00" in v for v in (value or [])):
+            raise ValidationError(_("Null characters are not allowed."))
         values = list(dict.fromkeys(values))
         if not values:
             return []

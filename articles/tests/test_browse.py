@@ -234,6 +234,10 @@ ODD_PARAMETERS = [
     {"unknown": "value"},
     {"name": "<img src=x onerror=alert(1)>"},
     {"participant": "nobody"},
+    {"actor": "a\x00b"},
+    {"state": "israel\x00"},
+    {"q": "gaza\x00"},
+    {"name": "\x00"},
 ]
 
 
