@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 POSTGRES_TEST_URL ?= postgres://postgres@127.0.0.1:5432/newsarchive
 
-.PHONY: run test lint test-sqlite test-postgres clean
+.PHONY: run test lint test-sqlite test-postgres browser-tools chromium clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,24 @@ $(VENV)/.installed-run: requirements.txt | $(BIN)/python
 $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.installed-run
+
+# The browser tests' own tools (docs/testing.md), for the test targets only, never `make run`:
+# Debian's Chromium (Playwright never downloads a browser here) and axe-core from npm.
+# apt-get runs only when a tool is missing; as root directly, otherwise through sudo.
+CHROMIUM ?= /usr/bin/chromium
+APT := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
+
+chromium:
+	@test -x $(CHROMIUM) || { echo "Installing Chromium for the browser tests"; \
+	  $(APT) update && $(APT) install -y chromium; }
+
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "Installing npm for the browser tests"; \
+	  $(APT) update && $(APT) install -y --no-install-recommends npm; }
+	npm ci --no-audit --no-fund
+	touch $@
+
+browser-tools: chromium node_modules/.installed
 
 run: $(VENV)/.installed-run
 	$(BIN)/python manage.py migrate --noinput
@@ -36,10 +54,10 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
-test-sqlite: $(VENV)/.installed-dev
+test-sqlite: $(VENV)/.installed-dev browser-tools
 	DATABASE_URL= $(BIN)/pytest
 
-test-postgres: $(VENV)/.installed-dev
+test-postgres: $(VENV)/.installed-dev browser-tools
 	@status=0; DATABASE_URL=$(POSTGRES_TEST_URL) $(BIN)/python scripts/ensure_postgres.py || status=$$?; \
 	if [ $$status -eq 0 ]; then DATABASE_URL=$(POSTGRES_TEST_URL) $(BIN)/pytest; \
 	elif [ $$status -eq 2 ]; then echo "*** PostgreSQL run SKIPPED: no server at $(POSTGRES_TEST_URL) ***"; \
@@ -48,4 +66,4 @@ test-postgres: $(VENV)/.installed-dev
 test: lint test-sqlite test-postgres
 
 clean:
-	rm -rf $(VENV) staticfiles
+	rm -rf $(VENV) staticfiles node_modules

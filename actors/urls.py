@@ -11,6 +11,7 @@ urlpatterns = [
     path("actors/<slug:slug>/feed/", feeds.ActorFeed(), name="feed"),
     path("talks/", views.talk_list, name="talks"),
     path("talks/export.csv", views.talk_csv, name="talks-csv"),
+    path("talks/cameo.csv", views.talk_cameo_csv, name="talks-cameo"),
     path("talks/<int:pk>/", views.talk_detail, name="talk"),
     path(
         "relations/<slug:state_slug>/<slug:other_slug>/",

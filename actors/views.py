@@ -3,11 +3,17 @@ from itertools import groupby
 from django.db.models import Count, Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from articles.archive import CAMEO_COLUMNS, cameo_rows
+from articles.charts import RankedBar, TimelinePoint, ranked_bar_chart, timeline_chart
 from articles.exports import CHUNK_SIZE, csv_response
 from articles.filters import ArticleFilter
 from articles.models import Article, ArticleActor
-from articles.stats import monthly_activity
+from articles.stats import activity_context
 from articles.structured_data import json_ld_script, talk_json_ld
 from articles.views import active_filters, add_snippets
 from newsarchive.pagination import paginate
@@ -35,20 +41,21 @@ def actor_detail(request, slug):
     filterset = ArticleFilter(request.GET, queryset=mentioning)
     page = paginate(request, filterset.qs)
     add_snippets(page.object_list, filterset.search_text)
+    talks = Talk.objects.published().involving(actor)
+    together = co_mentioned(actor)
     context = {
         "actor": actor,
         "aliases": actor.aliases.all(),
         "roles": actor.roles.select_related("organization").order_by("-start_date"),
         "holders": actor.positions.select_related("person").order_by("-start_date")[:50],
-        "talks": Talk.objects.published()
-        .involving(actor)
-        .select_related("state_a", "state_b")[:50],
+        "talks": talks.select_related("state_a", "state_b")[:50],
         "filterset": filterset,
         "page": page,
         "notices": filterset.notices,
         "active_filters": active_filters(filterset, request.GET),
-        "co_mentioned": co_mentioned(actor),
-        "activity": monthly_activity(mentioning),
+        "co_mentioned": together,
+        "co_mentioned_chart": co_mentioned_chart(actor, together),
+        **activity_context(mentioning, talks),
     }
     return render(request, "actors/actor_detail.html", context)
 
@@ -63,6 +70,34 @@ def co_mentioned(actor: Actor):
         .values("actor__slug", "actor__name", "actor__kind")
         .annotate(count=Count("article_id", distinct=True))
         .order_by("-count", "actor__name")[:CO_MENTIONED]
+    )
+
+
+def co_mentioned_chart(actor: Actor, rows):
+    """``co_mentioned`` rows as ranked bars: each name leads to its actor, each bar to the
+    articles that mention both."""
+    articles_url = reverse("articles:list")
+    bars = [
+        RankedBar(
+            label=row["actor__name"],
+            count=row["count"],
+            url=reverse("actors:detail", args=[row["actor__slug"]]),
+            bar_url=f"{articles_url}?actor={actor.slug}&actor={row['actor__slug']}",
+            bar_label=ngettext(
+                "%(count)d article mentions both %(actor)s and %(other)s",
+                "%(count)d articles mention both %(actor)s and %(other)s",
+                row["count"],
+            )
+            % {"count": row["count"], "actor": actor.name, "other": row["actor__name"]},
+        )
+        for row in rows
+    ]
+    return ranked_bar_chart(
+        bars,
+        chart_id="co-mentioned-chart",
+        title=_("Actors most often mentioned with %(actor)s") % {"actor": actor.name},
+        description=_("Articles that mention each actor together with %(actor)s.")
+        % {"actor": actor.name},
     )
 
 
@@ -144,14 +179,52 @@ def relation_detail(request, state_slug, other_slug):
     talks = relation.talks()
     articles = relation.articles().select_related("outlet")
     page = paginate(request, articles)
+    talk_rows = list(talks.order_by("date", "pk"))
     context = {
         "relation": relation,
-        "talks": list(talks.order_by("date")),
+        "talks": talk_rows,
+        "timeline_chart": relation_timeline(relation, talk_rows),
         "page": page,
         "topics_by_year": relation.topics_by_year(),
-        "activity": monthly_activity(relation.articles(), talks),
+        **activity_context(relation.articles(), talks),
     }
     return render(request, "actors/relation_detail.html", context)
+
+
+def relation_timeline(relation: Relation, talks):
+    """The relation's talks on a time axis, a lane per kind, each point a link to its talk."""
+    points = [
+        TimelinePoint(
+            date=talk.date,
+            kind=talk.kind,
+            kind_label=talk.get_kind_display(),
+            label=_("%(kind)s, %(date)s: %(a)s – %(b)s")
+            % {
+                "kind": talk.get_kind_display().capitalize(),
+                "date": talk_date_label(talk),
+                "a": talk.state_a.name,
+                "b": talk.state_b.name,
+            },
+            url=talk.get_absolute_url(),
+        )
+        for talk in talks
+    ]
+    return timeline_chart(
+        points,
+        chart_id="timeline-chart",
+        title=_("Talks between %(a)s and %(b)s over time")
+        % {"a": relation.state.name, "b": relation.other.name},
+        kinds=Talk.Kind.choices,
+    )
+
+
+def talk_date_label(talk: Talk) -> str:
+    """The talk's date as precisely as it is known."""
+    if talk.date_precision == Talk.DatePrecision.DAY:
+        return date_format(talk.date, "DATE_FORMAT")
+    if talk.date_precision == Talk.DatePrecision.MONTH:
+        return date_format(talk.date, "YEAR_MONTH_FORMAT")
+    return str(talk.date.year)
 
 
 def actor_csv(request):
@@ -213,3 +286,15 @@ def talk_csv(request):
         "place", "participants", "topics", "reports", "url",
     ]  # fmt: skip
     return csv_response("talks.csv", header, talks.iterator(chunk_size=CHUNK_SIZE), to_row)
+
+
+def talk_cameo_csv(request):
+    """The selected talks as a CAMEO-style event table, for comparison with event datasets."""
+    filterset = TalkFilter(request.GET, queryset=Talk.objects.published())
+    base_url = request.build_absolute_uri("/")
+    return csv_response(
+        "talks-cameo.csv",
+        CAMEO_COLUMNS,
+        cameo_rows(filterset.qs, base_url),
+        lambda row: [row[column] for column in CAMEO_COLUMNS],
+    )

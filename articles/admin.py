@@ -208,8 +208,10 @@ class ArticleAdmin(SimpleHistoryAdmin):
         description=_("Confirm every suggestion of the selected articles"), permissions=["change"]
     )
     def confirm_suggestions(self, request, queryset):
+        # Fixed first: confirming the links empties a "with suggestions" filtered selection.
+        articles = list(queryset.values_list("pk", flat=True))
         links = ArticleActor.objects.filter(
-            article__in=queryset, status=ArticleActor.Status.SUGGESTED
+            article__in=articles, status=ArticleActor.Status.SUGGESTED
         )
         count = 0
         for link in links:
@@ -217,7 +219,7 @@ class ArticleAdmin(SimpleHistoryAdmin):
             link.save(update_fields=["status", "reviewed_by", "reviewed_at"])
             count += 1
         talks = TalkSuggestion.objects.filter(
-            article__in=queryset, status=TalkSuggestion.Status.SUGGESTED
+            article__in=articles, status=TalkSuggestion.Status.SUGGESTED
         ).select_related("talk", "article")
         for suggestion in talks:
             confirm_talk_suggestion(suggestion, request.user)

@@ -26,7 +26,7 @@ from .search import (
     query_words,
     uses_postgres_search,
 )
-from .stats import monthly_activity
+from .stats import ACTIVITY_MONTHS, activity_context
 from .structured_data import article_json_ld, json_ld_script
 
 RELATIONS = [("israel", "united-states"), ("israel", "iran"), ("iran", "united-states")]
@@ -36,11 +36,16 @@ def home(request):
     articles = Article.objects.published().select_related("outlet")
     page = paginate(request, articles)
     talks = Talk.objects.published().select_related("state_a", "state_b")[:10]
-    return render(
-        request,
-        "articles/home.html",
-        {"page": page, "talks": talks, "relations": relation_summaries()},
-    )
+    context = {
+        "page": page,
+        "talks": talks,
+        "relations": relation_summaries(),
+        # The whole archive, over the last three years that have any.
+        **activity_context(
+            Article.objects.published(), Talk.objects.published(), last_months=ACTIVITY_MONTHS
+        ),
+    }
+    return render(request, "articles/home.html", context)
 
 
 def relation_summaries():
@@ -174,7 +179,7 @@ def topic_detail(request, slug):
         "notices": filterset.notices,
         "talks": talks.select_related("state_a", "state_b")[:50],
         "facets": article_facets(filterset.qs, request.GET),
-        "activity": monthly_activity(articles, talks),
+        **activity_context(articles, talks),
     }
     return render(request, "articles/topic_detail.html", context)
 

@@ -106,3 +106,13 @@ def test_json_ld_cannot_close_its_script_element(client):
     block = re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.S).group(1)
     assert "<" not in block
     assert json.loads(block)["name"] == "</script><script>alert(1)</script>"
+
+
+def test_talks_as_a_cameo_event_table(client):
+    rows = read_csv(client.get(reverse("actors:talks-cameo"), {"state": "israel"}))
+    talk = Talk.objects.get(slug="2023-06-08-israel-united-states-phone-call")
+    row = next(row for row in rows if row["event_id"] == str(talk.pk))
+    assert row["event_code"] == "041"
+    assert row["date"] == "2023-06-08"
+    assert {row["source_state"], row["target_state"]} == {"israel", "united-states"}
+    assert "/articles/" in row["source_articles"]
