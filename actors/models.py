@@ -422,10 +422,6 @@ class Talk(models.Model):
                 )
 
     @property
-    def states(self):
-        return (self.state_a, self.state_b)
-
-    @property
     def display_date(self):
         if self.date_precision == self.DatePrecision.YEAR:
             return f"{self.date:%Y}"
