@@ -98,16 +98,6 @@ class Mention:
     surface: str
     method: str  # name, alias, demonym, role, surname
 
-    def as_evidence(self, field_name: str, offset: int, sentence: str) -> dict:
-        return {
-            "field": field_name,
-            "start": self.start - offset,
-            "end": self.end - offset,
-            "surface": self.surface,
-            "method": self.method,
-            "sentence": sentence,
-        }
-
 
 @dataclass
 class ActorEntry:

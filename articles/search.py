@@ -50,6 +50,16 @@ def uses_postgres_search() -> bool:
     return connection.vendor == "postgresql"
 
 
+def language_queries(text: str):
+    """(condition on the article's language, its configuration, the parsed query) for each
+    text search configuration: every article is matched in its own language."""
+    from django.contrib.postgres.search import SearchQuery
+
+    for language, config in [*SEARCH_CONFIGS.items(), (None, DEFAULT_CONFIG)]:
+        in_language = Q(language=language) if language else ~Q(language__in=list(SEARCH_CONFIGS))
+        yield in_language, config, SearchQuery(text, config=config, search_type="websearch")
+
+
 def search_articles(queryset, text: str, actor_ids=()):
     """Filter ``queryset`` to the articles matching ``text``, annotated with ``search_rank``.
 
@@ -63,15 +73,11 @@ def search_articles(queryset, text: str, actor_ids=()):
         ).values("article_id")
     )
     if uses_postgres_search():
-        from django.contrib.postgres.search import SearchQuery, SearchRank
+        from django.contrib.postgres.search import SearchRank
 
         matches = Q()
         ranks = []
-        for language, config in [*SEARCH_CONFIGS.items(), (None, DEFAULT_CONFIG)]:
-            query = SearchQuery(text, config=config, search_type="websearch")
-            in_language = (
-                Q(language=language) if language else ~Q(language__in=list(SEARCH_CONFIGS))
-            )
+        for in_language, _config, query in language_queries(text):
             matches |= in_language & Q(search_vector=query)
             ranks.append(When(in_language, then=SearchRank(F("search_vector"), query)))
         rank = Case(*ranks, default=Value(0.0), output_field=FloatField())
@@ -95,7 +101,7 @@ def search_articles(queryset, text: str, actor_ids=()):
 
 def headline_annotations(text: str):
     """Return the annotations that make PostgreSQL highlight ``text`` in title and body."""
-    from django.contrib.postgres.search import SearchHeadline, SearchQuery
+    from django.contrib.postgres.search import SearchHeadline
 
     options = {
         "start_sel": START,
@@ -106,9 +112,7 @@ def headline_annotations(text: str):
         "fragment_delimiter": " … ",
     }
     title_cases, body_cases = [], []
-    for language, config in [*SEARCH_CONFIGS.items(), (None, DEFAULT_CONFIG)]:
-        query = SearchQuery(text, config=config, search_type="websearch")
-        in_language = Q(language=language) if language else ~Q(language__in=list(SEARCH_CONFIGS))
+    for in_language, config, query in language_queries(text):
         title_cases.append(
             When(
                 in_language,
