@@ -199,13 +199,13 @@ def test_autocomplete_finds_actors_by_alias(editor_client):
     assert "Benjamin Netanyahu" in names
 
 
-def test_demo_editor_command(monkeypatch):
+def test_demo_editor_command(monkeypatch, rf):
     from django.contrib.auth import authenticate
     from django.core.management import call_command
 
     monkeypatch.setenv("DEMO_EDITOR_PASSWORD", "demo-pass-123")
     call_command("create_demo_editor", stdout=io.StringIO())
-    user = authenticate(username="editor", password="demo-pass-123")
+    user = authenticate(rf.post("/admin/login/"), username="editor", password="demo-pass-123")
     assert user is not None and user.is_staff and not user.is_superuser
     assert user.groups.filter(name=EDITORS_GROUP).exists()
     assert user.has_perm("articles.change_article")
