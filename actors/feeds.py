@@ -1,4 +1,5 @@
 from django.shortcuts import get_object_or_404
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from articles.feeds import ArticleFeed
@@ -20,7 +21,8 @@ class ActorFeed(ArticleFeed):
         return _("newsarchive: %(name)s") % {"name": obj["actor"].name}
 
     def description(self, obj):
-        return _("Articles that mention %(name)s.") % {"name": obj["actor"].name}
+        # Readers render a channel's description as HTML, like an item's.
+        return escape(_("Articles that mention %(name)s.") % {"name": obj["actor"].name})
 
     def link(self, obj):
         return obj["actor"].get_absolute_url()

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from articles.languages import validate_language_code
-from articles.normalize import fold, folded
+from articles.normalize import fold, folded, validate_balanced_bidi
 
 wikidata_validator = RegexValidator(r"^Q[1-9][0-9]*$", _("A Wikidata id looks like Q801."))
 
@@ -55,9 +55,13 @@ class Actor(models.Model):
     }
 
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
-    name = models.CharField(_("canonical name"), max_length=200)
+    name = models.CharField(
+        _("canonical name"), max_length=200, validators=[validate_balanced_bidi]
+    )
     slug = models.SlugField(_("slug"), max_length=200, unique=True)
-    description = models.CharField(_("short description"), max_length=500, blank=True)
+    description = models.CharField(
+        _("short description"), max_length=500, blank=True, validators=[validate_balanced_bidi]
+    )
     wikidata_id = models.CharField(
         _("Wikidata id"),
         max_length=20,
@@ -135,7 +139,7 @@ class Alias(models.Model):
     actor = models.ForeignKey(
         Actor, verbose_name=_("actor"), on_delete=models.CASCADE, related_name="aliases"
     )
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, validators=[validate_balanced_bidi])
     language = models.CharField(
         _("language"),
         max_length=2,
@@ -207,7 +211,11 @@ class Role(models.Model):
         limit_choices_to={"kind__in": [Actor.Kind.STATE, Actor.Kind.ORGANIZATION]},
     )
     title = models.CharField(
-        _("title"), max_length=200, blank=True, help_text=_("For example: Secretary of State.")
+        _("title"),
+        max_length=200,
+        blank=True,
+        help_text=_("For example: Secretary of State."),
+        validators=[validate_balanced_bidi],
     )
     start_date = models.DateField(_("from"))
     end_date = models.DateField(_("to"), null=True, blank=True, help_text=_("Blank: still held."))
@@ -353,7 +361,7 @@ class Talk(models.Model):
         blank=True,
         help_text=_("Filled from the kind when left blank."),
     )
-    summary = models.TextField(_("summary"), blank=True)
+    summary = models.TextField(_("summary"), blank=True, validators=[validate_balanced_bidi])
     status = models.CharField(
         _("status"),
         max_length=16,

@@ -2,9 +2,11 @@
 timeline, and ranked horizontal bars.
 
 Pure functions: data in, safe markup out. Every label goes through Django's escaping
-(``format_html``/``conditional_escape``), so a name can never become markup. No JavaScript
-and no ``style`` attribute: colours come from classes in ``static/css/site.css`` (a strict
-Content-Security-Policy stays possible); geometry uses SVG presentation attributes.
+(``format_html``/``conditional_escape``), so a name can never become markup, and loses any
+directional control it leaves open, so a name cannot reorder the words of a title or
+tooltip around it. No JavaScript and no ``style`` attribute: colours come from classes in
+``static/css/site.css`` (the Content-Security-Policy allows no inline style); geometry uses
+SVG presentation attributes.
 
 Each chart is an ``<svg>`` with a ``<title>`` and a ``<desc>`` named by ``aria-labelledby``;
 the page keeps the data as a table or list beside it, for screen readers, copying and
@@ -24,6 +26,8 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from .normalize import strip_unbalanced_bidi
+
 # Geometry, in the SVG's own units; the stylesheet scales each chart to its column.
 ACTIVITY_WIDTH, ACTIVITY_HEIGHT = 600, 230
 TIMELINE_WIDTH = 600
@@ -34,6 +38,11 @@ FONT_GAP = 4
 def _join(parts: Iterable) -> SafeString:
     """Concatenate markup; plain strings among ``parts`` are escaped."""
     return mark_safe("".join(str(conditional_escape(part)) for part in parts))
+
+
+def _label(text) -> str:
+    """A label as an SVG text or title holds it: plain text, no directional control left open."""
+    return strip_unbalanced_bidi(str(text))
 
 
 def _num(value: float) -> str:
@@ -62,8 +71,8 @@ def _svg(
         role=role,
         w=_num(width),
         h=_num(height),
-        title=title,
-        desc=description,
+        title=_label(title),
+        desc=_label(description),
         body=body,
     )
 
@@ -373,7 +382,7 @@ def timeline_chart(
                 '<a href="{url}" aria-label="{label}"><title>{label}</title>'
                 '<circle class="chart-point kind-{kind}" cx="{x}" cy="{y}" r="{r}"></circle></a>',
                 url=point.url,
-                label=point.label,
+                label=_label(point.label),
                 kind=point.kind,
                 x=_num(x),
                 y=_num(lane_y(point.kind) + offsets[level]),
@@ -428,7 +437,7 @@ def ranked_bar_chart(
     for index, bar in enumerate(bars):
         y = index * row_h
         length = max(track * bar.count / peak, 2)
-        bar_name = bar.bar_label or f"{bar.label}: {bar.count}"
+        bar_name = _label(bar.bar_label or f"{bar.label}: {bar.count}")
         parts.append(
             format_html(
                 '<a href="{url}"><text class="chart-label chart-link" x="{x}" y="{ty}">{label}'
@@ -437,7 +446,7 @@ def ranked_bar_chart(
                 '<rect class="chart-bar chart-rank-bar" x="{x}" y="{by}" width="{w}" height="12">'
                 '</rect><text class="chart-axis" x="{cx}" y="{cy}">{count}</text></a>',
                 url=bar.url,
-                label=bar.label,
+                label=_label(bar.label),
                 bar_url=bar.bar_url or bar.url,
                 bar_name=bar_name,
                 x=_num(left),

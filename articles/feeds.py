@@ -1,10 +1,16 @@
-"""RSS and Atom feeds of the articles, filtered by the same parameters as the list page."""
+"""RSS and Atom feeds of the articles, filtered by the same parameters as the list page.
+
+Feed readers render an item's description (RSS ``description``, Atom ``summary
+type="html"``) as HTML: the plain text of a description is escaped first, so that words
+such as ``<script>`` stay words. Titles and categories are plain text.
+"""
 
 import datetime
 
 from django.contrib.syndication.views import Feed
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import escape
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
@@ -35,7 +41,7 @@ class ArticleFeed(Feed):
         return article.title
 
     def item_description(self, article):
-        return Truncator(article.body).words(80)
+        return escape(Truncator(article.body).words(80))
 
     def item_pubdate(self, article):
         if article.published_on is None:
@@ -90,7 +96,7 @@ class ChangeFeed(Feed):
         return f"{change.label.capitalize()}: {change.record}"
 
     def item_description(self, change):
-        return _("Changed: %(fields)s.") % {"fields": ", ".join(change.fields)}
+        return escape(_("Changed: %(fields)s.") % {"fields": ", ".join(change.fields)})
 
     def item_link(self, change):
         return change.url

@@ -55,7 +55,7 @@ from actors.seeds import validation_message
 
 from .languages import ISO_639_1
 from .models import Article, Outlet, PublicationStatus
-from .normalize import canonical_url, content_hash
+from .normalize import canonical_url, content_hash, strip_unbalanced_bidi
 
 #: Sent with ``sender=Article, article=<Article>, created=<bool>`` once per article
 #: that an import created or updated, after its transaction commits. Skipped and
@@ -218,6 +218,10 @@ _LOOKS_LIKE_HTML = re.compile(
     r"<(?:/?[a-zA-Z][a-zA-Z0-9:-]*|!--)[^<>]*>|&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[a-zA-Z][a-zA-Z0-9]{1,31});"
 )
 _LOOKS_LIKE_TAG = re.compile(r"<(?:/?[a-zA-Z][a-zA-Z0-9:-]*|!--)[^<>]*>")
+# A tag escaped once or more: "&lt;script", "&amp;lt;/p".
+_LOOKS_LIKE_ESCAPED_TAG = re.compile(r"&(?:amp;)*(?:lt|#0*60|#[xX]0*3[cC]);(?:/?[a-zA-Z]|!--)")
+# Rounds of tag removal for markup escaped again and again (feeds escape it once or twice).
+MAX_MARKUP_ROUNDS = 5
 # Elements whose content is never article text.
 _DROPPED_ELEMENTS = {
     "script",
@@ -252,21 +256,36 @@ def _strip_html_once(markup: str) -> str:
 
 
 def html_to_text(markup: str) -> str:
-    """Return the plain text of an HTML fragment or page, paragraphs separated by a blank line."""
+    """Return the plain text of an HTML fragment or page, paragraphs separated by a blank line.
+
+    No tag survives as text, however many times the markup was escaped.
+    """
     text = _strip_html_once(markup)
     # Feeds often escape their HTML twice: what was text may now be tags again.
-    for _ in range(2):
-        if not _LOOKS_LIKE_TAG.search(text):
+    for _ in range(MAX_MARKUP_ROUNDS - 1):
+        if not (_LOOKS_LIKE_TAG.search(text) or _LOOKS_LIKE_ESCAPED_TAG.search(text)):
             break
         text = _strip_html_once(text)
+    else:
+        if _LOOKS_LIKE_TAG.search(text):
+            # Escaped more often than any feed does: keep the last brackets as character
+            # references rather than as text that a careless reader would take for tags.
+            text = nh3.clean(text, tags=set(), clean_content_tags=_DROPPED_ELEMENTS)
     return normalize_paragraphs(text)
 
 
 def normalize_paragraphs(text: str) -> str:
-    """Return ``text`` with one space between words and one blank line between paragraphs."""
+    """Return ``text`` with one space between words and one blank line between paragraphs,
+    without a directional control left open in a paragraph."""
     text = _UNSTORABLE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
-    paragraphs = (_SPACES.sub(" ", part).strip() for part in _PARAGRAPH_BREAK.split(text))
+    paragraphs = (_normalize_paragraph(part) for part in _PARAGRAPH_BREAK.split(text))
     return "\n\n".join(part for part in paragraphs if part)
+
+
+def _normalize_paragraph(text: str) -> str:
+    # Balanced within the joined paragraph, as a page shows it; a removed control may leave
+    # two spaces side by side.
+    return _SPACES.sub(" ", strip_unbalanced_bidi(_SPACES.sub(" ", text))).strip()
 
 
 def clean_text(value: str) -> str:

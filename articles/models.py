@@ -13,7 +13,13 @@ from simple_history.models import HistoricalRecords
 from actors.models import Actor, PublicationStatus
 
 from .languages import LANGUAGE_CHOICES, validate_language_code
-from .normalize import canonical_url, content_hash, normalized_text, slug_for
+from .normalize import (
+    canonical_url,
+    content_hash,
+    normalized_text,
+    slug_for,
+    validate_balanced_bidi,
+)
 
 
 class Outlet(models.Model):
@@ -25,7 +31,7 @@ class Outlet(models.Model):
         GOVERNMENT = "government", _("government office")
         OTHER = "other", _("other")
 
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, validators=[validate_balanced_bidi])
     slug = models.SlugField(_("slug"), max_length=200, unique=True)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.NEWS)
     home_url = models.URLField(_("home page"), max_length=500, blank=True)
@@ -78,9 +84,13 @@ class Outlet(models.Model):
 
 
 class Topic(models.Model):
-    name = models.CharField(_("name"), max_length=200, unique=True)
+    name = models.CharField(
+        _("name"), max_length=200, unique=True, validators=[validate_balanced_bidi]
+    )
     slug = models.SlugField(_("slug"), max_length=200, unique=True)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(
+        _("description"), blank=True, validators=[validate_balanced_bidi]
+    )
     created_at = models.DateTimeField(auto_now_add=True, null=True)
     updated_at = models.DateTimeField(auto_now=True, null=True)
 
@@ -136,10 +146,12 @@ class Article(models.Model):
 
     Status = PublicationStatus
 
-    title = models.CharField(_("title"), max_length=500)
+    title = models.CharField(_("title"), max_length=500, validators=[validate_balanced_bidi])
     slug = models.SlugField(_("slug"), max_length=100, allow_unicode=True, blank=True)
     body = models.TextField(
-        _("body"), help_text=_("Plain text; paragraphs separated by a blank line.")
+        _("body"),
+        help_text=_("Plain text; paragraphs separated by a blank line."),
+        validators=[validate_balanced_bidi],
     )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.REPORT)
     source_url = models.URLField(_("source URL"), max_length=2000, blank=True)
@@ -158,7 +170,9 @@ class Article(models.Model):
         blank=True,
         related_name="articles",
     )
-    byline = models.CharField(_("byline"), max_length=300, blank=True)
+    byline = models.CharField(
+        _("byline"), max_length=300, blank=True, validators=[validate_balanced_bidi]
+    )
     published_on = models.DateField(_("publication date"), null=True, blank=True)
     language = models.CharField(
         _("language"), max_length=2, choices=LANGUAGE_CHOICES, validators=[validate_language_code]
@@ -423,7 +437,7 @@ class Quote(models.Model):
         blank=True,
         related_name="quotes",
     )
-    text = models.TextField(_("exact words"))
+    text = models.TextField(_("exact words"), validators=[validate_balanced_bidi])
     language = models.CharField(
         _("language"), max_length=2, choices=LANGUAGE_CHOICES, validators=[validate_language_code]
     )

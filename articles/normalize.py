@@ -1,16 +1,19 @@
-"""Canonical forms used to recognise the same article twice: URL, content hash, slug."""
+"""Canonical forms used to recognise the same article twice: URL, content hash, slug; and the
+check that keeps directional controls in stored text from reordering what surrounds it."""
 
 import hashlib
 import re
 import unicodedata
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.backends.signals import connection_created
 from django.db.models import CharField, Func
 from django.db.models.functions import Lower
 from django.dispatch import receiver
 from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
 
 # Parameters that identify a campaign or a click, never the document.
 TRACKING_PARAMETERS = frozenset(
@@ -58,6 +61,17 @@ TYPOGRAPHIC_TRANSLATION = str.maketrans(
 )
 WHITESPACE = re.compile(r"\s+")
 
+# Explicit directional formatting characters (Unicode bidirectional algorithm, UAX #9).
+# An embedding, override or isolate left open reorders everything after it up to the end of
+# the paragraph: in a page, the interface around a name (U+202E before an outlet's name turns
+# the date beside it back to front). A closer without its opener can end an isolate that
+# the page itself opened. Import removes both kinds and model validation refuses them;
+# balanced pairs are text and stay.
+EMBEDDINGS = frozenset("\u202a\u202b\u202d\u202e")  # LRE, RLE, LRO, RLO; closed by PDF
+ISOLATES = frozenset("\u2066\u2067\u2068")  # LRI, RLI, FSI; closed by PDI
+PDF, PDI = "\u202c", "\u2069"
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
 
 def canonical_url(url: str) -> str:
     """Return the form of ``url`` under which two links to one document compare equal.
@@ -99,6 +113,50 @@ def slug_for(title: str, max_length: int = 80) -> str:
     if len(slug) > max_length:
         slug = slug[:max_length].rsplit("-", 1)[0] or slug[:max_length]
     return slug
+
+
+def strip_unbalanced_bidi(text: str) -> str:
+    """Return ``text`` without the directional controls that are not closed on their own line,
+    nor the closers that close nothing."""
+    if not BIDI_CONTROLS.search(text):
+        return text
+    return "".join(_balanced_line(line) for line in text.splitlines(keepends=True))
+
+
+def _balanced_line(line: str) -> str:
+    dropped = set()
+    open_controls: list[tuple[int, str]] = []
+    for index, char in enumerate(line):
+        if char in EMBEDDINGS or char in ISOLATES:
+            open_controls.append((index, char))
+        elif char == PDF:
+            if open_controls and open_controls[-1][1] in EMBEDDINGS:
+                open_controls.pop()
+            else:
+                dropped.add(index)
+        elif char == PDI:
+            if any(control in ISOLATES for _index, control in open_controls):
+                # The PDI also ends the embeddings still open inside its isolate: those
+                # were never closed by their own PDF.
+                while open_controls[-1][1] not in ISOLATES:
+                    dropped.add(open_controls.pop()[0])
+                open_controls.pop()
+            else:
+                dropped.add(index)
+    dropped.update(index for index, _control in open_controls)
+    return "".join(char for index, char in enumerate(line) if index not in dropped)
+
+
+def validate_balanced_bidi(value: str) -> None:
+    """Refuse text with a directional control left open (or a closer alone) on a line."""
+    if isinstance(value, str) and strip_unbalanced_bidi(value) != value:
+        raise ValidationError(
+            _(
+                "This text holds a directional control character (such as U+202E) that is "
+                "not closed on its line: it would reorder the text around it. Remove it."
+            ),
+            code="unbalanced_bidi",
+        )
 
 
 def fold(text: str | None) -> str:

@@ -1,6 +1,7 @@
 """schema.org descriptions (JSON-LD) of articles and talks, for search engines and scrapers."""
 
 import json
+from urllib.parse import urlsplit
 
 from django.utils.safestring import mark_safe
 
@@ -14,6 +15,15 @@ SCHEMA_TYPES = {
 }
 # Characters that could end the <script> element or open a comment inside it.
 JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
+
+
+def web_url(url: str) -> str:
+    """``url`` when it is an http(s) address, else an empty string.
+
+    Validation refuses ``javascript:`` and ``data:`` URLs, but a record may predate it:
+    consumers of JSON-LD follow its URLs, and such a one must never reach them.
+    """
+    return url if urlsplit(url.strip()).scheme.lower() in ("http", "https") else ""
 
 
 def thing(actor: Actor, absolute) -> dict:
@@ -51,7 +61,7 @@ def article_json_ld(article, entity_groups, absolute) -> dict:
         data["author"] = {"@type": "Person", "name": article.byline}
     if article.outlet:
         data["publisher"] = {"@type": "Organization", "name": article.outlet.name}
-        if article.outlet.home_url:
+        if web_url(article.outlet.home_url):
             data["publisher"]["url"] = article.outlet.home_url
     if article.source_link:
         data["isBasedOn"] = article.source_link
