@@ -67,3 +67,28 @@ test: lint test-sqlite test-postgres
 
 clean:
 	rm -rf $(VENV) staticfiles node_modules
+
+# ---- Production (docs/deployment.md) ----------------------------------------------------
+.PHONY: serve backup restore bench-load
+
+# serve, backup and restore use DATABASE_URL, else this database (created when missing).
+SERVE_DATABASE_URL := postgres://postgres@127.0.0.1:5432/newsarchive
+SERVE_DB := DATABASE_URL="$${DATABASE_URL:-$(SERVE_DATABASE_URL)}"
+
+# gunicorn with DEBUG=0 (scripts/serve.py). With no TLS proxy in front, plain http is not
+# redirected (SECURE_SSL_REDIRECT=0) unless the caller sets SECURE_SSL_REDIRECT=1, as a
+# deployment behind a proxy does; the settings' own default stays 1.
+serve: $(VENV)/.installed-run
+	HOST=$(HOST) PORT=$(PORT) $(SERVE_DB) SECURE_SSL_REDIRECT="$${SECURE_SSL_REDIRECT:-0}" \
+	  CONN_MAX_AGE="$${CONN_MAX_AGE:-60}" $(BIN)/python scripts/serve.py
+
+backup: $(VENV)/.installed-run
+	$(SERVE_DB) $(BIN)/python manage.py backup_database
+
+restore: $(VENV)/.installed-run
+	@test -n "$(BACKUP)" || { echo "Usage: make restore BACKUP=var/backups/<file>.dump [FORCE=1]" >&2; exit 2; }
+	$(SERVE_DB) $(BIN)/python manage.py restore_database "$(BACKUP)" $(if $(filter 1,$(FORCE)),--force)
+
+# A private PostgreSQL cluster, 10,000 articles, wrk and three faults: prints the figures.
+bench-load: $(VENV)/.installed-run
+	$(BIN)/python benchmarks/load_and_faults.py
