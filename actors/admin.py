@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.db.models import OuterRef
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
+from articles.admin import CuratedHistoryAdmin
 from articles.publishing import set_status
 from newsarchive.db import SubqueryCount
 
@@ -31,7 +31,7 @@ class RoleInline(admin.TabularInline):
 
 
 @admin.register(Actor)
-class ActorAdmin(SimpleHistoryAdmin):
+class ActorAdmin(CuratedHistoryAdmin):
     list_display = ["name", "kind", "state", "wikidata_id", "alias_count", "updated_at"]
     list_filter = ["kind", ("state", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["state"]
@@ -64,7 +64,7 @@ class ActorAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Alias)
-class AliasAdmin(SimpleHistoryAdmin):
+class AliasAdmin(CuratedHistoryAdmin):
     list_display = ["name", "actor", "language", "kind"]
     list_filter = ["kind", "language"]
     list_select_related = ["actor"]
@@ -73,7 +73,7 @@ class AliasAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Role)
-class RoleAdmin(SimpleHistoryAdmin):
+class RoleAdmin(CuratedHistoryAdmin):
     list_display = ["person", "position", "title", "organization", "start_date", "end_date"]
     list_filter = ["position", ("organization", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["person", "organization"]
@@ -102,7 +102,7 @@ class TalkReportInline(admin.TabularInline):
 
 
 @admin.register(Talk)
-class TalkAdmin(SimpleHistoryAdmin):
+class TalkAdmin(CuratedHistoryAdmin):
     list_display = [
         "__str__",
         "kind",

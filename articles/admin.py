@@ -1,9 +1,22 @@
+import re
+from difflib import SequenceMatcher
+
 from django.contrib import admin
-from django.db.models import OuterRef
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import OuterRef, Q
+from django.http import Http404
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.formats import localize
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
+from django.utils.text import capfirst
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from actors.linking import get_linker
 from actors.models import TalkReport
@@ -22,8 +35,183 @@ from .publishing import set_status
 from .suggestions import confirm_talk_suggestion, evidence_html, suggest
 
 
+def _id_or_404(field, value):
+    """``value`` as the id ``field`` holds; a 404 where simple_history would raise a 500."""
+    try:
+        return field.to_python(value)
+    except ValidationError:
+        raise Http404 from None
+
+
+def _as_text(field, value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return str(dict(field.flatchoices).get(value, value))
+
+
+def _html(text: str):
+    # Line breaks stay visible without a stylesheet rule: none can be added inline (CSP).
+    return mark_safe(escape(text).replace("\n", "<br>"))
+
+
+def _marked_diff(old: str, new: str):
+    """The text of ``new`` as HTML, words taken out of ``old`` in <del>, words put in <ins>."""
+    # Words keep the spaces after them, so that a lone space never counts as common ground.
+    before, after = re.findall(r"\S+\s*|\s+", old), re.findall(r"\S+\s*|\s+", new)
+    parts = []
+    matcher = SequenceMatcher(None, before, after, autojunk=False)
+    for operation, start, end, new_start, new_end in matcher.get_opcodes():
+        if operation == "equal":
+            parts.append(_html("".join(before[start:end])))
+            continue
+        if end > start:
+            parts.append(format_html("<del>{}</del>", _html("".join(before[start:end]))))
+        if new_end > new_start:
+            parts.append(format_html("<ins>{}</ins>", _html("".join(after[new_start:new_end]))))
+    return mark_safe("".join(parts))
+
+
+class CuratedHistoryAdmin(SimpleHistoryAdmin):
+    """The history of a curated record: who changed what and when, compared, restored.
+
+    On top of SimpleHistoryAdmin: the history page also lists the changes to the rows
+    edited inline; a read-only comparison of any two versions with their whole values (the
+    history list cuts them at 100 characters); restoring a version needs the change
+    permission (the stock view saves for anyone who may view the history) and says in the
+    history which version it restored; a malformed id is a 404, not a 500.
+    """
+
+    object_history_template = "admin/history/object_history.html"
+    object_history_list_template = "admin/history/object_history_list.html"
+    history_compare_template = "admin/history/compare.html"
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        compare = path(
+            "<path:object_id>/history/compare/",
+            self.admin_site.admin_view(self.history_compare_view),
+            name="{}_{}_history_compare".format(*info),
+        )
+        # First: simple_history's "<id>/history/<version>/" would take "compare" for a version.
+        return [compare, *super().get_urls()]
+
+    @property
+    def history_manager(self):
+        return getattr(self.model, self.opts.simple_history_manager_attribute)
+
+    def history_view(self, request, object_id, extra_context=None):
+        pk = _id_or_404(self.opts.pk, unquote(object_id))
+        context = dict(extra_context or {})
+        if self.has_view_or_change_permission(request):
+            context["inline_changes"] = self._inline_changes(request, pk)
+        return super().history_view(request, object_id, context)
+
+    def _inline_changes(self, request, pk) -> list[dict]:
+        """The history of the rows edited inline on this record's page, newest first.
+
+        Those rows have no history page of their own (participants, topics and reports
+        of a talk, say): without this, who changed them would show nowhere in the admin.
+        """
+        obj = self.get_queryset(request).filter(pk=pk).first()
+        entries = []
+        for inline in self.get_inline_instances(request, obj):
+            manager = getattr(inline.model._meta, "simple_history_manager_attribute", None)
+            if manager is None:
+                continue
+            parent = inline.get_formset(request, obj).fk.attname
+            row_id = inline.model._meta.pk.attname
+            records = (
+                getattr(inline.model, manager)
+                .filter(**{parent: pk})
+                .select_related("history_user")
+                .order_by("history_date", "history_id")
+            )
+            previous = {}
+            for record in records:
+                before = previous.get(getattr(record, row_id))
+                previous[getattr(record, row_id)] = record
+                changes = []
+                if before is not None:
+                    delta = record.diff_against(before, foreign_keys_are_objs=True)
+                    helper = HistoricalRecordContextHelper(inline.model, record)
+                    changes = helper.context_for_delta_changes(delta)
+                entries.append(
+                    {"kind": inline.model._meta.verbose_name, "record": record, "changes": changes}
+                )
+        return sorted(entries, key=lambda entry: entry["record"].history_date, reverse=True)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        pk = _id_or_404(self.opts.pk, unquote(object_id))
+        version_id = _id_or_404(self.history_manager.model._meta.pk, version_id)
+        if request.method == "POST" and not self.has_change_history_permission(request):
+            raise PermissionDenied
+        response = super().history_form_view(request, object_id, version_id, extra_context)
+        if request.method == "POST" and response.status_code == 302:
+            restored = self.history_manager.get(history_id=version_id)
+            revert = self.history_manager.filter(**{self.opts.pk.attname: pk}).first()
+            revert.history_change_reason = gettext("Restored the version of %(date)s") % {
+                "date": localize(timezone.localtime(restored.history_date))
+            }
+            revert.save(update_fields=["history_change_reason"])
+        return response
+
+    def history_compare_view(self, request, object_id):
+        """What changed between the versions ``from`` and ``to`` (by default the latest two)."""
+        object_id = _id_or_404(self.opts.pk, unquote(object_id))
+        versions = self.history_manager.filter(**{self.opts.pk.attname: object_id})
+        obj = self.get_queryset(request).filter(pk=object_id).first()
+        latest = versions.first()
+        if obj is None and latest is None:
+            raise Http404
+        obj = obj or latest.instance
+        if not self.has_view_history_or_change_history_permission(request, obj):
+            raise PermissionDenied
+        newer, older = (self._version(versions, request.GET.get(key)) for key in ("to", "from"))
+        newer = newer or latest
+        if older is None:
+            older = versions.filter(
+                Q(history_date__lt=newer.history_date)
+                | Q(history_date=newer.history_date, history_id__lt=newer.history_id)
+            ).first()
+        elif (older.history_date, older.history_id) > (newer.history_date, newer.history_id):
+            older, newer = newer, older
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Compare versions: %s") % obj,
+            "opts": self.opts,
+            "object": obj,
+            "older": older,
+            "newer": newer,
+            "changes": self._changes(newer, older) if older else [],
+        }
+        return TemplateResponse(request, self.history_compare_template, context)
+
+    def _version(self, versions, history_id):
+        if history_id is None:
+            return None
+        history_id = _id_or_404(versions.model._meta.pk, history_id)
+        version = versions.filter(history_id=history_id).first()
+        if version is None:
+            raise Http404
+        return version
+
+    def _changes(self, newer, older):
+        helper = HistoricalRecordContextHelper(self.model, newer)
+        rows = []
+        for change in newer.diff_against(older, foreign_keys_are_objs=True).changes:
+            field = self.opts.get_field(change.field)
+            old, new = (
+                _as_text(field, helper.prepare_delta_change_value(change, value))
+                for value in (change.old, change.new)
+            )
+            rows.append({"field": capfirst(field.verbose_name), "diff": _marked_diff(old, new)})
+        return rows
+
+
 @admin.register(Outlet)
-class OutletAdmin(SimpleHistoryAdmin):
+class OutletAdmin(CuratedHistoryAdmin):
     list_display = ["name", "kind", "country", "languages", "actor", "article_count"]
     list_filter = ["kind", ("country", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["country", "actor"]
@@ -41,7 +229,7 @@ class OutletAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Topic)
-class TopicAdmin(SimpleHistoryAdmin):
+class TopicAdmin(CuratedHistoryAdmin):
     list_display = ["name", "slug", "article_count"]
     search_fields = ["name", "slug", "description"]
     prepopulated_fields = {"slug": ["name"]}
@@ -120,7 +308,7 @@ class SuggestionFilter(admin.SimpleListFilter):
 
 
 @admin.register(Article)
-class ArticleAdmin(SimpleHistoryAdmin):
+class ArticleAdmin(CuratedHistoryAdmin):
     list_display = [
         "title",
         "outlet",
@@ -260,7 +448,7 @@ class ArticleAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ArticleActor)
-class ArticleActorAdmin(SimpleHistoryAdmin):
+class ArticleActorAdmin(CuratedHistoryAdmin):
     """Every actor link in one list: the review queue for suggestions."""
 
     list_display = ["article", "actor", "role", "status", "origin", "reviewed_by", "reviewed_at"]
@@ -299,7 +487,7 @@ class ArticleActorAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Quote)
-class QuoteAdmin(SimpleHistoryAdmin):
+class QuoteAdmin(CuratedHistoryAdmin):
     list_display = ["__str__", "speaker", "article", "talk", "language", "translated"]
     list_filter = ["language", "translated"]
     list_select_related = ["speaker", "article", "talk__state_a", "talk__state_b"]
@@ -308,7 +496,7 @@ class QuoteAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(TalkSuggestion)
-class TalkSuggestionAdmin(SimpleHistoryAdmin):
+class TalkSuggestionAdmin(CuratedHistoryAdmin):
     """Talks the linker found in articles, waiting for a decision."""
 
     list_display = ["talk", "article", "status", "talk_was_created", "reviewed_by", "created_at"]
@@ -327,6 +515,16 @@ class TalkSuggestionAdmin(SimpleHistoryAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def save_model(self, request, obj, form, change):
+        # As on the article's page: confirming attaches the article to the talk, and every
+        # decision records who took it.
+        if "status" in form.changed_data:
+            if obj.status == TalkSuggestion.Status.CONFIRMED:
+                confirm_talk_suggestion(obj, request.user)
+                return
+            obj.reviewed_by, obj.reviewed_at = request.user, timezone.now()
+        super().save_model(request, obj, form, change)
 
     @admin.action(description=_("Confirm: the article reports this talk"), permissions=["change"])
     def confirm(self, request, queryset):
