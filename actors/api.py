@@ -11,10 +11,12 @@ from django.core.validators import ProhibitNullCharactersValidator
 from django.db.models import Prefetch
 from django_filters import filters
 from drf_spectacular.contrib.django_filters import DjangoFilterExtension
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import build_array_type, build_basic_type, build_parameter_type
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
+    OpenApiResponse,
     extend_schema,
     extend_schema_field,
     extend_schema_view,
@@ -77,6 +79,32 @@ class ReadOnly(permissions.BasePermission):
         raise exceptions.MethodNotAllowed(request.method)
 
 
+class ErrorDetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+INVALID_FILTERS = OpenApiResponse(
+    {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+    description="A parameter's value is invalid: its messages, by parameter name.",
+)
+PAGE_NOT_FOUND = OpenApiResponse(
+    ErrorDetailSerializer, description="A page number past the end, or not a number."
+)
+RECORD_NOT_FOUND = OpenApiResponse(
+    ErrorDetailSerializer, description="No published record is known by that id or slug."
+)
+
+
+class PublicApiSchema(AutoSchema):
+    """The schema of a public operation: its records, and the errors it answers (docs/api.md)."""
+
+    def get_response_serializers(self):
+        records = super().get_response_serializers()
+        if self.view.action == "list":
+            return {200: records, 400: INVALID_FILTERS, 404: PAGE_NOT_FOUND}
+        return {200: records, 404: RECORD_NOT_FOUND}
+
+
 class PublicReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
     """A public list and detail: the same answer for everyone, so nobody is authenticated.
 
@@ -87,8 +115,12 @@ class PublicReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
     authentication_classes = ()
     permission_classes = (ReadOnly,)
     pagination_class = ApiPagination
+    schema = PublicApiSchema()
 
     def filter_queryset(self, queryset):
+        # A record's URL names it: the filters of its list would only turn it into a 404.
+        if self.action != "list":
+            return queryset
         reject_null_characters(self.request.query_params)
         return super().filter_queryset(queryset)
 

@@ -5,8 +5,11 @@ Counts run across the many-to-many article–actor links (confirmed links only),
 """
 
 import calendar
+import datetime
 from dataclasses import dataclass, field
 
+from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Case, Count, F, When
 from django.db.models.functions import ExtractMonth, ExtractYear
 from django.http import QueryDict
@@ -180,10 +183,9 @@ def article_facets(queryset, params: QueryDict) -> list[Facet]:
 
 def period_facet(articles, params: QueryDict) -> Facet:
     """Years; or the months of a year once the dates are narrowed to one year."""
-    after, before = params.get("date_after", ""), params.get("date_before", "")
-    one_year = len(after) == 10 and len(before) == 10 and after[:4] == before[:4]
+    after, before = valid_date(params.get("date_after")), valid_date(params.get("date_before"))
     dated = articles.exclude(published_on=None)
-    if one_year:
+    if after and before and after.year == before.year:
         facet = Facet("month", _("Months"))
         rows = (
             dated.annotate(month=ExtractMonth("published_on"))
@@ -191,20 +193,16 @@ def period_facet(articles, params: QueryDict) -> Facet:
             .annotate(count=Count("pk"))
             .order_by("month")
         )
-        year = int(after[:4])
+        year = after.year
         for row in rows:
-            month = row["month"]
-            last_day = calendar.monthrange(year, month)[1]
+            first = datetime.date(year, row["month"], 1)
+            last = first.replace(day=calendar.monthrange(year, first.month)[1])
             facet.items.append(
                 FacetItem(
-                    f"{year}-{month:02d}",
+                    first.isoformat()[:7],
                     row["count"],
-                    url_with(
-                        params,
-                        date_after=f"{year}-{month:02d}-01",
-                        date_before=f"{year}-{month:02d}-{last_day:02d}",
-                    ),
-                    after == f"{year}-{month:02d}-01" and before[:7] == f"{year}-{month:02d}",
+                    url_with(params, date_after=first.isoformat(), date_before=last.isoformat()),
+                    after == first and (before.year, before.month) == (year, first.month),
                 )
             )
         return facet
@@ -225,3 +223,11 @@ def period_facet(articles, params: QueryDict) -> Facet:
             )
         )
     return facet
+
+
+def valid_date(text: str | None) -> datetime.date | None:
+    """``text`` read as the date filters read it; None when they would ignore it."""
+    try:
+        return forms.DateField().to_python(text)
+    except ValidationError:
+        return None

@@ -4,11 +4,14 @@ Every parameter is validated; an invalid one is ignored and reported through
 ``ArticleFilter.notices``, so that a mistyped URL still shows a useful page.
 """
 
+import datetime
+
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
+from django_filters.fields import IsoDateTimeField
 
 from actors.models import Actor, Talk
 
@@ -64,9 +67,31 @@ def confirmed_link(*conditions, **lookups):
     )
 
 
+class ModifiedSinceField(IsoDateTimeField):
+    """An ISO 8601 moment, given to the database in UTC.
+
+    Python reads offsets up to ±23:59, PostgreSQL only up to ±15:59; and
+    ``0001-01-01T00:00:00+14:00`` is before year 1 in UTC, which no database can hold: such a
+    moment is as invalid as any other non-date.
+    """
+
+    def to_python(self, value):
+        moment = super().to_python(value)
+        if moment is None:
+            return None
+        try:
+            return moment.astimezone(datetime.UTC)
+        except OverflowError:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class ModifiedSinceFilter(django_filters.IsoDateTimeFilter):
+    field_class = ModifiedSinceField
+
+
 def modified_since_filter():
     """``?modified_since=<ISO date or datetime>``: records changed since then, for sync."""
-    return django_filters.IsoDateTimeFilter(
+    return ModifiedSinceFilter(
         label=_("Changed since"),
         field_name="updated_at",
         lookup_expr="gte",
@@ -183,7 +208,9 @@ class ArticleFilter(FilterNoticesMixin, django_filters.FilterSet):
 
     @property
     def search_text(self) -> str:
-        return clean_query(self.form.cleaned_data.get("q", "")) if self.is_valid() else ""
+        # Another parameter's invalid value leaves the search in force: its text too.
+        self.is_valid()
+        return clean_query(self.form.cleaned_data.get("q", ""))
 
     @property
     def sort_key(self) -> str:

@@ -3,7 +3,6 @@ from urllib.parse import urlencode
 
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
@@ -256,12 +255,13 @@ def parse_before(raw: str):
         return None, []
     try:
         moment = parse_datetime(raw[:40])
-    except ValueError:
+        if moment is not None:
+            # Compared in UTC, where 0001-01-01T00:00+14:00 is before year 1: an OverflowError.
+            moment = moment.replace(tzinfo=moment.tzinfo or datetime.UTC).astimezone(datetime.UTC)
+    except (ValueError, OverflowError):
         moment = None
     if moment is None:
         return None, [_("Ignored “before”: not a date and time.")]
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment, datetime.UTC)
     return moment, []
 
 
