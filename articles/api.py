@@ -108,6 +108,8 @@ class OutletSerializer(serializers.ModelSerializer):
         source="language_list", child=serializers.CharField(), read_only=True
     )
     actor = slug_of(allow_null=True)
+    # Only web addresses leave the archive, whatever an old record holds.
+    home_url = serializers.URLField(source="home_link", read_only=True)
 
     class Meta:
         model = Outlet
@@ -172,6 +174,7 @@ class ActorInArticle:
 
 class ArticleSerializer(serializers.ModelSerializer):
     url = PublicUrlField()
+    source_url = serializers.URLField(source="source_link", read_only=True)
     outlet = OutletRefSerializer(read_only=True, allow_null=True)
     published = serializers.DateField(source="published_on", read_only=True, allow_null=True)
     actors = serializers.SerializerMethodField()

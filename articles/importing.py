@@ -17,7 +17,8 @@ The pipeline has three stages:
    did in an ``ImportReport``.
 
 ``article_imported`` is the hook for entity linking: it is sent once per created or
-updated article, after the article's transaction has committed.
+updated article, inside the article's own transaction, so that an import killed at any
+moment never leaves an article saved without its links.
 """
 
 from __future__ import annotations
@@ -38,7 +39,6 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit
@@ -58,8 +58,10 @@ from .models import Article, Outlet, PublicationStatus
 from .normalize import canonical_url, content_hash, strip_unbalanced_bidi
 
 #: Sent with ``sender=Article, article=<Article>, created=<bool>`` once per article
-#: that an import created or updated, after its transaction commits. Skipped and
-#: rejected records, dry runs and rolled-back ``--atomic`` imports send nothing.
+#: that an import created or updated, inside the article's transaction (in a savepoint of
+#: its own, so a failing receiver costs its own work and a warning, never the article).
+#: Skipped and rejected records send nothing; what receivers write during a dry run or a
+#: rolled-back ``--atomic`` import is rolled back with the articles.
 article_imported = Signal()
 
 USER_AGENT = "newsarchive/0.1"
@@ -945,9 +947,12 @@ class Importer:
         change_reason: str = "import_articles",
         progress: Callable[[int, float], None] | None = None,
         notify: Callable[[str], None] | None = None,
+        announce: bool = True,
     ):
         self.status = PublicationStatus.PUBLISHED if publish else PublicationStatus.DRAFT
         self.forced_outlet = outlet
+        #: False in a dry run: linking would be rolled back with everything else.
+        self.announce = announce
         self.change_reason = change_reason
         self.progress = progress
         self.notify = notify or (lambda message: None)
@@ -1034,6 +1039,8 @@ class Importer:
         try:
             with transaction.atomic():
                 outcome, article, new_outlet = self._save(clean)
+                if article is not None and self.announce:
+                    self._announce(article, created=outcome == CREATED)
         except ValidationError as error:
             raise RecordError(validation_message(error)) from None
         except DatabaseError as error:
@@ -1041,17 +1048,18 @@ class Importer:
         if new_outlet is not None:
             self.report.outlets_created += 1
             self._remember_outlet(new_outlet, clean)
-        if article is not None:
-            transaction.on_commit(
-                partial(
-                    article_imported.send,
-                    sender=Article,
-                    article=article,
-                    created=outcome == CREATED,
-                ),
-                robust=True,
-            )
         return outcome
+
+    def _announce(self, article: Article, *, created: bool) -> None:
+        """Send ``article_imported`` in a savepoint of the article's transaction."""
+        try:
+            with transaction.atomic():
+                article_imported.send(sender=Article, article=article, created=created)
+        except Exception as error:  # a receiver's bug must not cost the article
+            self._warn(
+                f"{article.title[:80]!r}: kept, but linking failed ({error});"
+                " `manage.py link_articles` links it again"
+            )
 
     def _save(self, clean: CleanRecord) -> tuple[str, Article | None, Outlet | None]:
         """Save ``clean``; return the outcome, the article saved (if any) and the new outlet."""
@@ -1197,7 +1205,7 @@ def _run(work: Callable[[], None], report: ImportReport, *, dry_run: bool, atomi
     with transaction.atomic():
         work()
         if dry_run or report.failed:
-            # Rolling back also drops the article_imported callbacks: nothing was imported.
+            # Rolling back also undoes what article_imported's receivers wrote.
             transaction.set_rollback(True)
             report.rolled_back = True
 
@@ -1219,7 +1227,9 @@ def import_paths(
     that outlet; ``notify`` receives each rejection and warning as it happens (sources
     that could not be read are listed in ``report.errors``).
     """
-    importer = Importer(publish=publish, outlet=outlet, progress=progress, notify=notify)
+    importer = Importer(
+        publish=publish, outlet=outlet, progress=progress, notify=notify, announce=not dry_run
+    )
     files, notes = expand_paths(Path(path) for path in paths)
     for note in notes:
         importer._warn(note)
@@ -1242,7 +1252,7 @@ def import_records(
     outlet: Outlet | None = None,
 ) -> ImportReport:
     """Import records given as dicts (positions are "record N"); return the report."""
-    importer = Importer(publish=publish, outlet=outlet)
+    importer = Importer(publish=publish, outlet=outlet, announce=not dry_run)
     items = ((f"record {number}", record) for number, record in enumerate(records, start=1))
     _run(
         lambda: importer.import_items(source, items),

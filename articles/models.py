@@ -19,6 +19,7 @@ from .normalize import (
     normalized_text,
     slug_for,
     validate_balanced_bidi,
+    web_url,
 )
 
 
@@ -76,6 +77,11 @@ class Outlet(models.Model):
     @property
     def language_list(self):
         return self.languages.split()
+
+    @property
+    def home_link(self):
+        """The home page when it is safe to link to (http or https), else an empty string."""
+        return web_url(self.home_url)
 
     def clean(self):
         for code in self.language_list:
@@ -289,9 +295,7 @@ class Article(models.Model):
     @property
     def source_link(self):
         """The source URL when it is safe to link to (http or https), else an empty string."""
-        return (
-            self.source_url if self.source_url.lower().startswith(("http://", "https://")) else ""
-        )
+        return web_url(self.source_url)
 
     @property
     def is_public(self):

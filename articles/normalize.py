@@ -1,5 +1,6 @@
-"""Canonical forms used to recognise the same article twice: URL, content hash, slug; and the
-check that keeps directional controls in stored text from reordering what surrounds it."""
+"""Canonical forms used to recognise the same article twice: URL, content hash, slug; the
+check that keeps directional controls in stored text from reordering what surrounds it; and
+the filter that lets only web addresses out to links, JSON-LD and the API."""
 
 import hashlib
 import re
@@ -14,6 +15,17 @@ from django.db.models.functions import Lower
 from django.dispatch import receiver
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
+
+
+def web_url(url: str) -> str:
+    """``url`` when it is an http(s) address, else an empty string.
+
+    Validation refuses ``javascript:`` and ``data:`` URLs, but a record may predate it:
+    browsers, API clients and consumers of JSON-LD follow our URLs, and such a one must
+    never reach them.
+    """
+    return url if urlsplit(url.strip()).scheme.lower() in ("http", "https") else ""
+
 
 # Parameters that identify a campaign or a click, never the document.
 TRACKING_PARAMETERS = frozenset(

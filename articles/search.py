@@ -20,6 +20,7 @@ import unicodedata
 
 from django.db import connection
 from django.db.models import Case, CharField, F, FloatField, Q, Value, When
+from django.db.models.functions import Replace
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
@@ -27,7 +28,8 @@ from .normalize import Folded, fold
 
 MAX_QUERY_LENGTH = 200
 SNIPPET_WORDS = 40
-# Markers that cannot occur in stored text; escaping happens before they become <mark>.
+# Markers that the importer never stores; escaping happens before they become <mark>. Text
+# typed in the admin could still hold one, so they are removed from it before marking.
 START, STOP = "\x02", "\x03"
 
 SEARCH_CONFIGS = {"fr": "newsarchive_fr", "en": "newsarchive_en"}
@@ -99,6 +101,10 @@ def search_articles(queryset, text: str, actor_ids=()):
     return folded.filter(every_word | named).annotate(search_rank=rank)
 
 
+def without_markers(expression):
+    return Replace(Replace(expression, Value(START), Value("")), Value(STOP), Value(""))
+
+
 def headline_annotations(text: str):
     """Return the annotations that make PostgreSQL highlight ``text`` in title and body."""
     from django.contrib.postgres.search import SearchHeadline
@@ -117,7 +123,7 @@ def headline_annotations(text: str):
             When(
                 in_language,
                 then=SearchHeadline(
-                    "title",
+                    without_markers(F("title")),
                     query,
                     config=config,
                     start_sel=START,
@@ -127,7 +133,10 @@ def headline_annotations(text: str):
             )
         )
         body_cases.append(
-            When(in_language, then=SearchHeadline("body", query, config=config, **options))
+            When(
+                in_language,
+                then=SearchHeadline(without_markers(F("body")), query, config=config, **options),
+            )
         )
     return {
         "title_headline": Case(*title_cases, output_field=CharField()),
@@ -146,6 +155,7 @@ def mark_words(text: str, words: list[str], max_words: int | None = None) -> str
 
     With ``max_words``, return a snippet of about that many words around the first match.
     """
+    text = text.replace(START, "").replace(STOP, "")
     folded_chars, origin = [], []
     for index, char in enumerate(text):
         for folded_char in fold(char):

@@ -1,7 +1,6 @@
 """schema.org descriptions (JSON-LD) of articles and talks, for search engines and scrapers."""
 
 import json
-from urllib.parse import urlsplit
 
 from django.utils.safestring import mark_safe
 
@@ -15,15 +14,6 @@ SCHEMA_TYPES = {
 }
 # Characters that could end the <script> element or open a comment inside it.
 JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
-
-
-def web_url(url: str) -> str:
-    """``url`` when it is an http(s) address, else an empty string.
-
-    Validation refuses ``javascript:`` and ``data:`` URLs, but a record may predate it:
-    consumers of JSON-LD follow its URLs, and such a one must never reach them.
-    """
-    return url if urlsplit(url.strip()).scheme.lower() in ("http", "https") else ""
 
 
 def thing(actor: Actor, absolute) -> dict:
@@ -61,8 +51,8 @@ def article_json_ld(article, entity_groups, absolute) -> dict:
         data["author"] = {"@type": "Person", "name": article.byline}
     if article.outlet:
         data["publisher"] = {"@type": "Organization", "name": article.outlet.name}
-        if web_url(article.outlet.home_url):
-            data["publisher"]["url"] = article.outlet.home_url
+        if article.outlet.home_link:
+            data["publisher"]["url"] = article.outlet.home_link
     if article.source_link:
         data["isBasedOn"] = article.source_link
     return data

@@ -75,6 +75,8 @@ MIDDLEWARE = [
     "newsarchive.routers.PinToPrimaryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Its process_exception runs for views and lazily rendered templates alike.
+    "newsarchive.middleware.DatabaseUnavailableMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its 429 answer.

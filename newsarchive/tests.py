@@ -6,6 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from django.db import OperationalError, connection
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -100,3 +103,27 @@ def test_every_response_carries_a_policy_that_forbids_inline_code(client):
     assert directives["object-src"] == "'none'"
     assert directives["frame-ancestors"] == "'none'"
     assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+
+
+@pytest.mark.django_db
+def test_a_lost_database_answers_503_with_retry_after_not_a_server_error(client, monkeypatch):
+    def unreachable(*args, **kwargs):
+        raise OperationalError('connection to server at "127.0.0.1", port 5432 failed')
+
+    monkeypatch.setattr(connection, "cursor", unreachable)
+    for url in ["/", "/articles/?q=Iran", "/api/articles/"]:
+        response = client.get(url)
+        assert response.status_code == 503, url
+        assert response.headers["Retry-After"] == "5"
+        assert "Content-Security-Policy" in response.headers
+        assert "try again in a few seconds" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_other_errors_stay_server_errors(client, monkeypatch):
+    def broken(*args, **kwargs):
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(connection, "cursor", broken)
+    client.raise_request_exception = False
+    assert client.get("/").status_code == 500

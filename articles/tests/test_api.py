@@ -273,6 +273,17 @@ def test_topic_and_outlet_payloads(client):
     assert client.get(f"/api/outlets/{pmo.slug}/").json()["actor"] == pmo.actor.slug
 
 
+def test_only_web_addresses_leave_through_the_api(client, seed_article):
+    """A URL stored before validation refused other schemes never reaches API clients."""
+    outlet = Outlet.objects.get(slug="israel-actualites")
+    assert client.get(f"/api/outlets/{outlet.slug}/").json()["home_url"] == outlet.home_url
+    assert client.get(f"/api/articles/{seed_article.pk}/").json()["source_url"] == SEED_URL
+    Outlet.objects.filter(pk=outlet.pk).update(home_url="javascript:alert(1)")
+    Article.objects.filter(pk=seed_article.pk).update(source_url="data:text/html,<b>x</b>")
+    assert client.get(f"/api/outlets/{outlet.slug}/").json()["home_url"] == ""
+    assert client.get(f"/api/articles/{seed_article.pk}/").json()["source_url"] == ""
+
+
 # --- Only what the public may see -------------------------------------------------------------
 
 

@@ -165,6 +165,15 @@ def test_highlighting_escapes_the_article_text(client):
     assert "<mark>zebra</mark>" in page
 
 
+def test_a_stored_marker_character_never_becomes_markup(client):
+    # Typed in the admin, the highlighter's own marker characters must not open a <mark>.
+    make_article(title="Zebra \x02crossing", body="A zebra\x03 and a \x02lion.")
+    page = client.get(reverse("articles:list"), {"q": "zebra"}).content.decode()
+    assert page.count("<mark>") == page.count("</mark>") >= 1
+    assert "\x02" not in page and "\x03" not in page
+    assert "<mark>lion" not in page and "<mark>crossing" not in page
+
+
 def test_facets_count_across_links_and_link_to_narrower_pages(client, archive):
     response = client.get(reverse("articles:list"), {"actor": "antony-blinken"})
     facets = {facet.parameter: facet for facet in response.context["facets"]}

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 
 from articles import importing
 from articles.importing import (
@@ -235,7 +235,16 @@ def test_a_changed_record_updates_the_article_but_not_its_status_or_links():
     article.status = PublicationStatus.PUBLISHED
     article.kind = Article.Kind.ANALYSIS
     article.save()
-    actor_link = link(article, "iran", role=ArticleActor.Role.SUBJECT)
+    # The linker suggested links on import; an editor's decision replaces its suggestion.
+    article.actor_links.filter(actor__slug="iran", role=ArticleActor.Role.SUBJECT).delete()
+    actor_link = link(
+        article,
+        "iran",
+        role=ArticleActor.Role.SUBJECT,
+        status=ArticleActor.Status.CONFIRMED,
+        origin=ArticleActor.Origin.EDITOR,
+    )
+    links_before = set(article.actor_links.values_list("actor_id", "role", "status"))
 
     changed = record(
         title="Iran and the IAEA agree on a new inspections timetable",
@@ -253,7 +262,9 @@ def test_a_changed_record_updates_the_article_but_not_its_status_or_links():
     assert article.byline == "Jane Doe"  # not in the new record: kept
     assert article.status == PublicationStatus.PUBLISHED
     assert article.kind == Article.Kind.ANALYSIS
-    assert list(article.actor_links.all()) == [actor_link]
+    # Relinking the corrected text keeps the editor's link as it was.
+    assert article.actor_links.get(pk=actor_link.pk).status == ArticleActor.Status.CONFIRMED
+    assert set(article.actor_links.values_list("actor_id", "role", "status")) == links_before
     assert article.history.first().history_change_reason == "import_articles"
 
     assert counts(import_records([changed])) == (0, 0, 1, 0)
@@ -524,36 +535,76 @@ def test_a_language_tag_is_reduced_to_its_iso_639_1_code():
 # -------------------------------------------------------------- the hook
 
 
-def test_article_imported_is_sent_once_per_created_or_updated_article(
-    django_capture_on_commit_callbacks,
-):
+def test_article_imported_is_sent_once_per_created_or_updated_article_inside_its_transaction():
     received = []
 
     def receiver(sender, article, created, **kwargs):
+        # Inside the article's transaction: the article is there, not yet committed.
+        assert connection.in_atomic_block
+        assert Article.objects.filter(pk=article.pk).exists()
         received.append((sender, article.title, created))
 
     article_imported.connect(receiver)
     try:
-        with django_capture_on_commit_callbacks(execute=True):
-            import_records(
-                [record(), record(url="https://b.example/", title="Second"), record(), {}]
-            )
+        import_records([record(), record(url="https://b.example/", title="Second"), record(), {}])
         assert received == [
             (Article, "Iran and the IAEA agree on inspections", True),
             (Article, "Second", True),
         ]
         received.clear()
-        with django_capture_on_commit_callbacks(execute=True):
-            import_records(
-                [record(title="Retitled"), record(url="https://b.example/", title="Second")]
-            )
+        import_records([record(title="Retitled"), record(url="https://b.example/", title="Second")])
         assert received == [(Article, "Retitled", False)]
         received.clear()
-        with django_capture_on_commit_callbacks(execute=True) as callbacks:
-            import_records([record(url="https://c.example/", title="Third")], dry_run=True)
-        assert received == [] and callbacks == []
+        import_records([record(url="https://c.example/", title="Third")], dry_run=True)
+        assert received == []
+        assert not Article.objects.filter(title="Third").exists()
     finally:
         article_imported.disconnect(receiver)
+
+
+def test_imported_articles_come_with_their_suggested_links():
+    import_records([record()])
+    article = Article.objects.get(canonical_url="https://news.example.org/iran-iaea")
+    assert article.actor_links.filter(actor__slug="iran").exists()
+
+
+class Killed(BaseException):
+    """Stands for SIGKILL: nothing after it runs, no handler catches it."""
+
+
+def test_an_import_killed_while_linking_leaves_no_article_without_links():
+    def killed(sender, article, **kwargs):
+        raise Killed
+
+    article_imported.connect(killed)
+    try:
+        with pytest.raises(Killed):
+            import_records([record()])
+    finally:
+        article_imported.disconnect(killed)
+    # The article and its links are one transaction: neither was kept ...
+    assert not Article.objects.filter(canonical_url="https://news.example.org/iran-iaea").exists()
+    # ... so the rerun creates the article, with its links, instead of skipping it.
+    assert counts(import_records([record()])) == (1, 0, 0, 0)
+    article = Article.objects.get(canonical_url="https://news.example.org/iran-iaea")
+    assert article.actor_links.filter(actor__slug="iran").exists()
+
+
+def test_a_failing_receiver_costs_its_own_writes_and_a_warning_never_the_article():
+    def broken(sender, article, **kwargs):
+        link(article, "israel")
+        raise DatabaseError("linker exploded")
+
+    article_imported.connect(broken)
+    try:
+        report = import_records([record()])
+    finally:
+        article_imported.disconnect(broken)
+    assert counts(report) == (1, 0, 0, 0)
+    article = Article.objects.get(canonical_url="https://news.example.org/iran-iaea")
+    assert not article.actor_links.filter(actor__slug="israel").exists()  # rolled back
+    assert any("linking failed (linker exploded)" in warning for warning in report.warnings)
+    assert any("link_articles" in warning for warning in report.warnings)
 
 
 # ----------------------------------------------------------- fetch_feeds
