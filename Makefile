@@ -69,7 +69,7 @@ clean:
 	rm -rf $(VENV) staticfiles node_modules
 
 # ---- Production (docs/deployment.md) ----------------------------------------------------
-.PHONY: serve backup restore bench-load
+.PHONY: serve backup restore bench-load bench bench-import
 
 # serve, backup and restore use DATABASE_URL, else this database (created when missing).
 SERVE_DATABASE_URL := postgres://postgres@127.0.0.1:5432/newsarchive
@@ -92,3 +92,13 @@ restore: $(VENV)/.installed-run
 # A private PostgreSQL cluster, 10,000 articles, wrk and three faults: prints the figures.
 bench-load: $(VENV)/.installed-run
 	$(BIN)/python benchmarks/load_and_faults.py
+
+# Pages at each size against PostgreSQL's floor and Datasette (docs/scale.md): prints the
+# figures and writes benchmarks/RESULTS.md. BENCH_SIZES=10000,100000,1000000 for the lot.
+BENCH_SIZES ?= 10000,100000
+bench: $(VENV)/.installed-run
+	$(BIN)/python benchmarks/bench_pages.py --sizes $(BENCH_SIZES)
+
+# Import with linking, and the linker alone, on generated articles: prints the figures.
+bench-import: $(VENV)/.installed-run
+	$(BIN)/python benchmarks/import_speed.py

@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 
 from articles.permissions import ensure_editors_group
 from articles.seeds import load_seeds
@@ -12,6 +13,12 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """Load the curated seeds once into the test database; each test rolls back on top."""
     with django_db_blocker.unblock():
         load_seeds()
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache: the database it cached from was rolled back."""
+    cache.clear()
 
 
 @pytest.fixture

@@ -15,11 +15,15 @@ class ArticlesConfig(AppConfig):
 
     def ready(self):
         from . import signals  # noqa: F401 - connects the receivers
+        from .caching import connect_invalidation
         from .importing import article_imported
         from .suggestions import suggest_for_imported
 
         # The hook between import and entity linking.
         article_imported.connect(suggest_for_imported, dispatch_uid="suggest-on-import")
+
+        # Cached page figures are retired whenever public data changes.
+        connect_invalidation()
 
         # After migrate, whatever the database: tests, a fresh clone and production alike.
         post_migrate.connect(create_editors_group, sender=self)

@@ -43,6 +43,7 @@ from django.utils.duration import duration_iso_string
 
 from actors.models import Actor, Alias, Role, Talk, TalkParticipant, TalkReport, TalkTopic
 
+from .caching import archive_changed
 from .models import Article, ArticleActor, Outlet, Quote, SeedEntry, TalkSuggestion, Topic
 
 FORMAT = "newsarchive-archive"
@@ -562,6 +563,7 @@ def import_archive(path_or_file, replace=False) -> ArchiveCounts:
         except DatabaseError as error:
             raise ArchiveError(f"The restored rows break a database constraint: {error}") from error
         _reset_sequences()
+        archive_changed()  # rows were written in bulk, without signals
         counts.seed_ledger_empty = not SeedEntry.objects.exists()
     return counts
 

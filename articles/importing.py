@@ -13,8 +13,8 @@ The pipeline has three stages:
    ``Article``: HTML becomes plain text, dates and languages are checked, the
    language is detected when missing. Every problem raises ``RecordError``.
 3. **The ``Importer``** deduplicates (canonical URL, then content hash) and saves each
-   record in its own transaction, with the outlet it may create; it counts what it
-   did in an ``ImportReport``.
+   record in its own savepoint, with the outlet it may create, committing a hundred
+   records at a time; it counts what it did in an ``ImportReport``.
 
 ``article_imported`` is the hook for entity linking: it is sent once per created or
 updated article, inside the article's own transaction, so that an import killed at any
@@ -65,6 +65,8 @@ from .normalize import canonical_url, content_hash, strip_unbalanced_bidi
 article_imported = Signal()
 
 USER_AGENT = "newsarchive/0.1"
+#: Records imported per transaction.
+COMMIT_EVERY = 100
 #: A JSON list is parsed in one go below this size, streamed above it.
 FULL_PARSE_LIMIT = 50 * 1024 * 1024
 #: A single JSON value larger than this while streaming is refused, not buffered.
@@ -935,8 +937,9 @@ def _host(url: str) -> str:
 class Importer:
     """Validate, deduplicate and save records; count everything in ``self.report``.
 
-    Each record is saved in its own transaction with the outlet it may create, so a
-    record is either entirely written or not at all.
+    Each record is saved in its own savepoint with the outlet it may create and what the
+    linker finds in it, so a record is either entirely written or not at all; records
+    commit ``COMMIT_EVERY`` at a time.
     """
 
     def __init__(
@@ -992,16 +995,59 @@ class Importer:
         summary = summary or FileSummary(label)
         self.report.files.append(summary)
         seen = 0
-        try:
-            for position, item in items:
-                seen += 1
-                self._import_item(summary, position, item)
-        except SourceError as error:
-            self.source_failed(summary, str(error), listed=True)
-        else:
-            if not seen and summary.format:
-                self._warn(f"{label}: no records found")
+        records = iter(items)
+        failure = None
+        while failure is None:
+            # Records commit in batches: one commit (one flush to disk) per record was
+            # most of an import's time. Each record still has its own savepoint, so a
+            # refused record costs nothing else, and a killed import loses at most the
+            # batch it was in, which the next run imports again.
+            counted = self._counts(summary)
+            first = seen + 1
+            try:
+                with transaction.atomic():
+                    for _ in range(COMMIT_EVERY):
+                        try:
+                            position, item = next(records)
+                        except StopIteration:
+                            failure = ""
+                            break
+                        except SourceError as error:
+                            failure = str(error)  # what came before it stays
+                            break
+                        seen += 1
+                        self._import_item(summary, position, item)
+            except DatabaseError as error:
+                # The batch did not commit (the database went away, say): nothing of it
+                # was imported, whatever was counted, and the rest would fail alike.
+                self._restore_counts(summary, counted)
+                failure = (
+                    f"the database failed ({error}); records {first} to {seen} were not "
+                    "imported, nor any after them: run the import again to add them"
+                )
+        if failure:
+            self.source_failed(summary, failure, listed=True)
+        elif not seen and summary.format:
+            self._warn(f"{label}: no records found")
         return summary
+
+    def _counts(self, summary: FileSummary) -> tuple:
+        report = self.report
+        return (
+            (report.created, report.updated, report.skipped, report.outlets_created),
+            len(report.rejections),
+            (summary.created, summary.updated, summary.skipped, summary.rejected),
+            dict(self._outlets),
+        )
+
+    def _restore_counts(self, summary: FileSummary, counts: tuple) -> None:
+        report = self.report
+        totals, rejections, in_file, outlets = counts
+        report.created, report.updated, report.skipped, report.outlets_created = totals
+        del report.rejections[rejections:]
+        summary.created, summary.updated, summary.skipped, summary.rejected = in_file
+        # The outlets the batch created are gone with it.
+        self._outlets, self._outlets_by_host = outlets, None
 
     def source_failed(self, summary: FileSummary, message: str, listed: bool = False) -> None:
         """Record that the source of ``summary`` could not be read (fully), and why."""
@@ -1086,7 +1132,10 @@ class Importer:
             article.outlet = outlet if outlet.pk else None
         article.canonical_url = canonical_url(article.source_url)
         article.content_hash = content_hash(article.title, article.body)
-        article.full_clean(exclude=["outlet"] if new_outlet else None)
+        # The outlet was found or is being created here, and _find_existing has just
+        # looked the URL up: checking those again would cost three queries a record. The
+        # database still enforces them; a race with another import is refused there.
+        article.full_clean(exclude=["outlet"], validate_constraints=False)
         if new_outlet is not None:
             new_outlet.full_clean()
             new_outlet._change_reason = self.change_reason

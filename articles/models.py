@@ -219,7 +219,15 @@ class Article(models.Model):
                 name="article_status_valid",
             ),
         ]
-        indexes = [models.Index(fields=["status", "-published_on"], name="article_status_date")]
+        indexes = [
+            models.Index(fields=["status", "-published_on"], name="article_status_date"),
+            # The public order of every list, walked newest first and stopped at the page.
+            models.Index(
+                fields=["-published_on", "-id"],
+                condition=Q(status="published"),
+                name="article_published_order",
+            ),
+        ]
 
     def __str__(self):
         return self.title
@@ -369,7 +377,15 @@ class ArticleActor(models.Model):
                 fields=["article", "actor", "role"], name="article_actor_role_once"
             ),
         ]
-        indexes = [models.Index(fields=["actor", "status"])]
+        indexes = [
+            models.Index(fields=["actor", "status"]),
+            # An actor's confirmed articles, from the index alone: filters, facets, related.
+            models.Index(
+                fields=["actor", "article"],
+                condition=Q(status="confirmed"),
+                name="link_confirmed_actor_article",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.actor} – {self.get_role_display()} ({self.get_status_display()})"

@@ -6,6 +6,8 @@ from django.utils import timezone
 from django.utils.translation import ngettext
 from simple_history.utils import bulk_update_with_history
 
+from .caching import archive_changed
+
 
 def set_status(model_admin, request, queryset, status: str) -> int:
     """Set ``status`` on every selected record that differs; record who did it in history.
@@ -26,6 +28,7 @@ def set_status(model_admin, request, queryset, status: str) -> int:
             default_change_reason=f"Status set to {status}",
             batch_size=500,
         )
+        archive_changed()  # bulk_update sends no post_save
     label = queryset.model._meta.get_field("status").flatchoices
     status_label = dict(label)[status]
     model_admin.message_user(

@@ -18,6 +18,7 @@ from django.db import connection, connections, transaction
 
 from actors.linking import invalidate_linker
 from actors.models import Actor, Alias, Talk
+from articles.caching import archive_changed
 from articles.models import Article, SeedEntry
 
 from . import bulk
@@ -204,6 +205,7 @@ def generate_archive(
                 "WHERE a.amname = 'gin' AND i.indrelid = ANY(%s::regclass[])",
                 [list(bulk.TABLES)],
             )
+    archive_changed()  # written with COPY and bulk_create, without signals
     report.articles, report.links = meter.articles, meter.links
     report.seconds = time.perf_counter() - started
     return report

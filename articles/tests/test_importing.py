@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, OperationalError, connection
 
 from articles import importing
 from articles.importing import (
@@ -856,3 +856,32 @@ def test_characters_the_database_cannot_store_are_dropped():
     article = Article.objects.get(canonical_url="https://news.example.org/iran-iaea")
     assert (article.title, article.body) == ("Nul title", "Body with a lone surrogate.")
     assert article.outlet.name == "AB"
+
+
+def test_a_batch_the_database_fails_is_reported_whole_and_the_rerun_completes(monkeypatch):
+    monkeypatch.setattr(importing, "COMMIT_EVERY", 2)
+    records = [record(url=f"https://batch.example/{n}", title=f"Batch {n}") for n in range(1, 6)]
+    real_import_record = Importer.import_record
+
+    def database_goes_away(self, values):
+        if values["title"] == "Batch 4":
+            raise OperationalError("server closed the connection unexpectedly")
+        return real_import_record(self, values)
+
+    monkeypatch.setattr(Importer, "import_record", database_goes_away)
+    report = import_records(records)
+    # Batch 1 (records 1-2) committed; batch 2 (3-4) did not, and nothing after it ran.
+    assert counts(report) == (2, 0, 0, 0)
+    assert report.errors == [
+        "records: the database failed (server closed the connection unexpectedly); "
+        "records 3 to 4 were not imported, nor any after them: run the import again to add them"
+    ]
+    assert set(
+        Article.objects.filter(title__startswith="Batch ").values_list("title", flat=True)
+    ) == {
+        "Batch 1",
+        "Batch 2",
+    }
+
+    monkeypatch.setattr(Importer, "import_record", real_import_record)
+    assert counts(import_records(records)) == (3, 0, 2, 0)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import dj_database_url
 import psycopg
+from django.core.cache import cache
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, connections
 
@@ -75,6 +76,8 @@ class Command(BaseCommand):
                 "between PostgreSQL and SQLite, restore the archive export instead "
                 "(manage.py migrate, then manage.py import_archive FILE.archive.jsonl.gz)."
             )
+        # The restored archive version may be one that cached pages of the old data carry.
+        cache.clear()
 
     def restore_postgresql(self, backup: Path, settings_dict, force: bool) -> None:
         created = ensure_database(settings_dict)

@@ -1,0 +1,154 @@
+"""Figures and fragments of public pages, cached until the archive changes.
+
+Every key carries the **archive version**, a number that grows whenever anything the
+public sees may have changed: an editor saving, publishing or deleting, an import, a
+link confirmed. A change makes every older entry unreachable at once, in every process
+and on every app server, whatever the cache backend (Redis shared by the app servers
+when ``REDIS_URL`` is set, each process's own memory otherwise); old entries simply
+expire. Callers never invalidate by hand:
+
+    counts = cached("facets", (normalized_query, language), compute_counts)
+
+Where the version lives:
+
+- **PostgreSQL**: a sequence. ``nextval`` is never rolled back and takes no row lock, so
+  writers never wait for each other to bump it, and every app server reads the same
+  number (one index-free read, remembered for ``VERSION_MEMO_SECONDS`` in each process).
+- **SQLite** (development, one process): the cache itself.
+
+The version is bumped when a write's transaction commits: other processes have no
+business seeing the write before. Until then, the writing process keys what it caches
+with the count of its own pending writes too, so that it sees its own changes at once
+(and so do tests, whose transactions never commit) without sharing what it computed
+from uncommitted data with anyone.
+
+Bulk paths that bypass model signals (COPY, ``bulk_create``, ``bulk_update``,
+``QuerySet.update``) call ``archive_changed()`` themselves.
+"""
+
+import hashlib
+import os
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.apps import apps
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+T = TypeVar("T")
+
+#: How long a cached page figure lives at most, should a bulk path forget to bump.
+CACHE_SECONDS = 15 * 60
+#: How long a process trusts the version it read last; its own writes reset it.
+VERSION_MEMO_SECONDS = 1.0
+SEQUENCE = "newsarchive_archive_version"
+VERSION_KEY = "archive:version"
+#: Apps whose models are public data (their history models and ledgers excepted).
+PUBLIC_APPS = ("articles", "actors")
+NOT_PUBLIC = {"seedentry", "talksuggestion"}
+
+_memo: dict[str, float | int] = {"version": 0, "read_at": float("-inf")}
+_missing = object()
+#: Changes this process made in transactions not yet committed (see the module's notes).
+_pending_changes = 0
+
+
+def archive_version() -> int:
+    """The current archive version."""
+    now = time.monotonic()
+    if now - _memo["read_at"] > VERSION_MEMO_SECONDS:
+        _memo["version"], _memo["read_at"] = _read_version(), now
+    return int(_memo["version"])
+
+
+def _read_version() -> int:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT last_value FROM {SEQUENCE}")
+            return cursor.fetchone()[0]
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        # Unique across restarts: a new process never meets entries of an older one.
+        cache.add(VERSION_KEY, time.time_ns(), timeout=None)
+        version = cache.get(VERSION_KEY)
+    return version
+
+
+def _bump() -> None:
+    _memo["read_at"] = float("-inf")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT nextval('{SEQUENCE}')")
+        return
+    try:
+        cache.incr(VERSION_KEY)
+    except ValueError:  # not set yet, or evicted
+        cache.set(VERSION_KEY, time.time_ns(), timeout=None)
+
+
+def archive_changed() -> None:
+    """Say that public data changed: the version grows when the transaction commits."""
+    global _pending_changes
+    if not connection.in_atomic_block:
+        _bump()
+        return
+    _pending_changes += 1
+    if not _bump_is_pending():
+        transaction.on_commit(_bump)
+
+
+def _bump_is_pending() -> bool:
+    return connection.in_atomic_block and any(
+        callback is _bump for _sids, callback, _robust in connection.run_on_commit
+    )
+
+
+def _key_version() -> str:
+    version = str(archive_version())
+    if _bump_is_pending():
+        # Computed from this transaction's own writes: for this process only.
+        return f"{version}.{os.getpid()}.{_pending_changes}"
+    return version
+
+
+def cached(name: str, parts: Any, compute: Callable[[], T], timeout: int = CACHE_SECONDS) -> T:
+    """``compute()``, cached under ``name`` and ``parts`` until the archive changes.
+
+    ``parts`` is anything with a stable ``repr`` that tells one result from another: the
+    normalized filters, the language of the interface, a primary key.
+    """
+    digest = hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+    key = f"archive:{name}:{_key_version()}:{digest}"
+    value = cache.get(key, _missing)
+    if value is _missing:
+        value = compute()
+        cache.set(key, value, timeout)
+    return value
+
+
+def _on_change(sender, raw=False, **kwargs):
+    if not raw:  # fixtures loading: the loader says when it is done
+        archive_changed()
+
+
+def _on_m2m_change(sender, action, **kwargs):
+    if action.startswith("post_"):
+        archive_changed()
+
+
+def connect_invalidation() -> None:
+    """Bump the version on every save, delete and many-to-many change of public data."""
+    for label in PUBLIC_APPS:
+        for model in apps.get_app_config(label).get_models():
+            name = model._meta.model_name
+            if name in NOT_PUBLIC or name.startswith("historical"):
+                continue
+            uid = f"archive-version-{label}.{name}"
+            post_save.connect(_on_change, sender=model, dispatch_uid=uid)
+            post_delete.connect(_on_change, sender=model, dispatch_uid=f"{uid}-delete")
+            for m2m in model._meta.local_many_to_many:
+                m2m_changed.connect(
+                    _on_m2m_change, sender=m2m.remote_field.through, dispatch_uid=f"{uid}-{m2m}"
+                )
