@@ -7,6 +7,8 @@ and the schema description of the project's own filters live here too, because
 ``actors.models``). See docs/api.md.
 """
 
+from functools import partial
+
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db.models import Prefetch
 from django_filters import filters
@@ -23,9 +25,11 @@ from drf_spectacular.utils import (
 )
 from rest_framework import exceptions, permissions, serializers, viewsets
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
 
 from articles.filters import ActorListFilter
 from articles.models import Article
+from newsarchive.pagination import COUNT_CAP, CappedPaginator
 
 from .filters import ActorFilter, StatePairFilter, TalkFilter
 from .models import Actor, Alias, Role, Talk, TalkParticipant, TalkTopic
@@ -38,7 +42,17 @@ class ApiPagination(PageNumberPagination):
 
     ``per_page``, the pages' name for the page size (docs/browse.md), is accepted too, so
     that the query string of a page gives the same selection here.
+
+    ``count`` stops at ``COUNT_CAP``, as on the pages, and ``count_is_capped`` says when it
+    did; only the pages within those records can be fetched (docs/api.md).
     """
+
+    def paginate_queryset(self, queryset, request, view=None):
+        # A view may count fewer records than the pages do (a search: as many as it ranks).
+        self.django_paginator_class = partial(
+            CappedPaginator, count_cap=getattr(view, "count_cap", None)
+        )
+        return super().paginate_queryset(queryset, request, view)
 
     page_size = 20
     page_size_query_param = "page_size"
@@ -56,6 +70,31 @@ class ApiPagination(PageNumberPagination):
         except ValueError:
             return self.page_size
         return min(size, self.max_page_size) if size > 0 else self.page_size
+
+    def get_paginated_response(self, data):
+        paginator = self.page.paginator
+        return Response(
+            {
+                "count": paginator.count,
+                "count_is_capped": paginator.count_is_capped,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema):
+        paginated = super().get_paginated_response_schema(schema)
+        paginated["required"] = ["count", "count_is_capped", "results"]
+        paginated["properties"]["count"]["description"] = (
+            f"How many records match, counted up to {COUNT_CAP:,}."
+        )
+        paginated["properties"]["count_is_capped"] = {
+            "type": "boolean",
+            "description": f"True when {COUNT_CAP:,} or more records match: `count` stopped "
+            "there, and only the pages within them can be fetched.",
+        }
+        return paginated
 
     def get_schema_operation_parameters(self, view):
         return [

@@ -22,6 +22,19 @@ from articles.normalize import fold, folded, validate_balanced_bidi
 wikidata_validator = RegexValidator(r"^Q[1-9][0-9]*$", _("A Wikidata id looks like Q801."))
 
 
+def choice_label(choices: type[models.Choices], value):
+    """The label of ``value`` among ``choices``, or ``value`` itself if it is none of them.
+
+    What Django's ``get_FOO_display`` returns, without hashing every lazily translated
+    label of the field on each call (a translation lookup each): a list of talks or roles
+    calls it hundreds of times a page.
+    """
+    try:
+        return choices(value).label
+    except ValueError:
+        return value
+
+
 class ActorQuerySet(models.QuerySet):
     def states(self):
         return self.filter(kind=Actor.Kind.STATE)
@@ -243,6 +256,9 @@ class Role(models.Model):
         title = self.title or self.get_position_display()
         return f"{self.person}: {title}, {self.organization} ({self.period})"
 
+    def get_position_display(self):
+        return choice_label(self.Position, self.position)
+
     @property
     def period(self):
         end = self.end_date.isoformat() if self.end_date else "…"
@@ -416,6 +432,9 @@ class Talk(models.Model):
 
     def get_absolute_url(self):
         return reverse("actors:talk", kwargs={"pk": self.pk})
+
+    def get_kind_display(self):
+        return choice_label(self.Kind, self.kind)
 
     def clean(self):
         if self.state_a_id and self.state_a_id == self.state_b_id:

@@ -6,6 +6,7 @@ from django.db.models import Count
 from django.db.models.functions import ExtractYear
 from django.urls import reverse
 
+from articles.caching import cached
 from articles.models import Article, ArticleActor, Topic
 
 from .models import Actor, Talk
@@ -39,12 +40,26 @@ class Relation:
         return articles
 
     def with_counts(self):
-        self.talk_count = self.talks().count()
-        self.article_count = self.articles().count()
+        """The relation, with ``talk_count`` and ``article_count`` (counted once per archive
+        version: both states are in a large share of the articles)."""
+        self.talk_count, self.article_count = cached(
+            "relation-counts",
+            self.key,
+            lambda: (self.talks().count(), self.articles().count()),
+        )
         return self
 
+    @property
+    def key(self):
+        """What tells this relation's cached figures from another's."""
+        return (self.state.pk, self.other.pk)
+
     def topics_by_year(self):
-        """[(year, [(topic, count)])] over the relation's talks and articles."""
+        """[(year, [(topic, count)])] over the relation's talks and articles, counted once per
+        archive version."""
+        return cached("relation-topics", self.key, self._count_topics_by_year)
+
+    def _count_topics_by_year(self):
         rows = (
             Topic.objects.filter(articles__in=self.articles())
             .annotate(year=ExtractYear("articles__published_on"))

@@ -3,12 +3,14 @@ from itertools import groupby
 from django.db.models import Count, Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.formats import date_format
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from articles.archive import CAMEO_COLUMNS, cameo_rows
+from articles.caching import archive_version, cached
 from articles.charts import RankedBar, TimelinePoint, ranked_bar_chart, timeline_chart
 from articles.exports import CHUNK_SIZE, csv_response
 from articles.filters import ArticleFilter
@@ -23,6 +25,8 @@ from .models import Actor, Talk, TalkParticipant, TalkTopic
 from .relations import Relation
 
 CO_MENTIONED = 12
+#: How many of an actor's latest articles its co-mentioned actors are counted in.
+CO_MENTIONED_SAMPLE = 2000
 
 
 def actor_list(request):
@@ -39,7 +43,7 @@ def actor_detail(request, slug):
     actor = get_object_or_404(Actor.objects.select_related("state"), slug=slug)
     mentioning = Article.objects.published().mentioning(actor).select_related("outlet")
     filterset = ArticleFilter(request.GET, queryset=mentioning)
-    page = paginate(request, filterset.qs)
+    page = paginate(request, filterset.qs, count_cap=filterset.count_cap)
     add_snippets(page.object_list, filterset.search_text)
     talks = Talk.objects.published().involving(actor)
     together = co_mentioned(actor)
@@ -53,28 +57,42 @@ def actor_detail(request, slug):
         "page": page,
         "notices": filterset.notices,
         "active_filters": active_filters(filterset, request.GET),
-        "co_mentioned": together,
+        "archive_version": archive_version(),
+        "co_mentioned": together["rows"],
         "co_mentioned_chart": co_mentioned_chart(actor, together),
         **activity_context(mentioning, talks),
     }
     return render(request, "actors/actor_detail.html", context)
 
 
-def co_mentioned(actor: Actor):
-    """The actors most often confirmed in the same published articles as ``actor``."""
-    articles = Article.objects.published().mentioning(actor).values("pk")
-    return list(
+def co_mentioned(actor: Actor) -> dict:
+    """The actors most often confirmed in the same published articles as ``actor``, among
+    its latest ``CO_MENTIONED_SAMPLE`` (a state is in most of a million articles):
+    ``{"articles": how many were read, "rows": [{actor__slug, actor__name, actor__kind,
+    count}]}``, counted once per archive version."""
+    return cached("co-mentioned", actor.pk, lambda: _count_co_mentioned(actor))
+
+
+def _count_co_mentioned(actor: Actor) -> dict:
+    sample = list(
         ArticleActor.objects.confirmed()
-        .filter(article__in=articles)
+        .filter(actor=actor, article__status=Article.Status.PUBLISHED)
+        .order_by("-article_id")
+        .values_list("article_id", flat=True)[:CO_MENTIONED_SAMPLE]
+    )
+    rows = (
+        ArticleActor.objects.confirmed()
+        .filter(article_id__in=sample)
         .exclude(actor=actor)
         .values("actor__slug", "actor__name", "actor__kind")
         .annotate(count=Count("article_id", distinct=True))
         .order_by("-count", "actor__name")[:CO_MENTIONED]
     )
+    return {"articles": len(set(sample)), "rows": list(rows)}
 
 
-def co_mentioned_chart(actor: Actor, rows):
-    """``co_mentioned`` rows as ranked bars: each name leads to its actor, each bar to the
+def co_mentioned_chart(actor: Actor, together: dict):
+    """``co_mentioned`` as ranked bars: each name leads to its actor, each bar to the
     articles that mention both."""
     articles_url = reverse("articles:list")
     bars = [
@@ -90,14 +108,20 @@ def co_mentioned_chart(actor: Actor, rows):
             )
             % {"count": row["count"], "actor": actor.name, "other": row["actor__name"]},
         )
-        for row in rows
+        for row in together["rows"]
     ]
     return ranked_bar_chart(
         bars,
         chart_id="co-mentioned-chart",
         title=_("Actors most often mentioned with %(actor)s") % {"actor": actor.name},
-        description=_("Articles that mention each actor together with %(actor)s.")
-        % {"actor": actor.name},
+        description=ngettext(
+            "Among the latest %(count)d article about %(actor)s, those that also mention "
+            "each actor.",
+            "Among the latest %(count)d articles about %(actor)s, those that also mention "
+            "each actor.",
+            together["articles"],
+        )
+        % {"count": together["articles"], "actor": actor.name},
     )
 
 
@@ -176,31 +200,53 @@ def relation_detail(request, state_slug, other_slug):
     if state_slug == other_slug or len(states) != 2:
         raise Http404("A relation is between two different states.")
     relation = Relation(states[state_slug], states[other_slug])
-    talks = relation.talks()
-    articles = relation.articles().select_related("outlet")
-    page = paginate(request, articles)
-    talk_rows = list(talks.order_by("date", "pk"))
     context = {
         "relation": relation,
-        "talks": talk_rows,
-        "timeline_chart": relation_timeline(relation, talk_rows),
-        "page": page,
-        "topics_by_year": relation.topics_by_year(),
-        **activity_context(relation.articles(), talks),
+        "talks_section": relation_talks_section(relation),
+        "page": paginate(request, relation.articles().select_related("outlet")),
+        "topics_section": relation_topics_section(relation),
+        **activity_context(relation.articles(), relation.talks()),
     }
     return render(request, "actors/relation_detail.html", context)
 
 
+def relation_talks_section(relation: Relation):
+    """The relation's talks as a timeline and a list, rendered once per archive version and
+    language: the same for every visitor, and hundreds of links to draw."""
+
+    def render_section():
+        talks = list(relation.talks().order_by("date", "pk"))
+        return render_to_string(
+            "actors/relation_talks.html",
+            {"talks": talks, "timeline_chart": relation_timeline(relation, talks)},
+        )
+
+    return cached("relation-talks", (relation.key, get_language()), render_section)
+
+
+def relation_topics_section(relation: Relation):
+    """The relation's topics year by year, rendered once per archive version and language:
+    hundreds of links to draw."""
+    return cached(
+        "relation-topics-section",
+        (relation.key, get_language()),
+        lambda: render_to_string(
+            "actors/relation_topics.html", {"topics_by_year": relation.topics_by_year()}
+        ),
+    )
+
+
 def relation_timeline(relation: Relation, talks):
     """The relation's talks on a time axis, a lane per kind, each point a link to its talk."""
+    kind_labels = {kind: str(label) for kind, label in Talk.Kind.choices}
     points = [
         TimelinePoint(
             date=talk.date,
             kind=talk.kind,
-            kind_label=talk.get_kind_display(),
+            kind_label=kind_labels[talk.kind],
             label=_("%(kind)s, %(date)s: %(a)s – %(b)s")
             % {
-                "kind": talk.get_kind_display().capitalize(),
+                "kind": kind_labels[talk.kind].capitalize(),
                 "date": talk_date_label(talk),
                 "a": talk.state_a.name,
                 "b": talk.state_b.name,

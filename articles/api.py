@@ -25,6 +25,7 @@ from actors.models import Actor
 from .filters import ArticleFilter, modified_since_filter
 from .languages import LANGUAGE_CHOICES
 from .models import Article, ArticleActor, Outlet, Topic
+from .search import RANKED_MATCHES, clean_query
 
 # --- Topics ----------------------------------------------------------------------------------
 
@@ -223,6 +224,11 @@ class ArticleViewSet(PublicReadOnlyViewSet):
     serializer_class = ArticleSerializer
     filterset_class = ArticleFilter
     lookup_value_regex = r"\d+"
+
+    @property
+    def count_cap(self) -> int | None:
+        """As on the page: a search counts as many matches as it ranks."""
+        return RANKED_MATCHES if clean_query(self.request.query_params.get("q", "")) else None
 
     def get_queryset(self):
         confirmed_links = (

@@ -1,26 +1,34 @@
 """Facet counts of a filtered set of articles, each a link that narrows the set further.
 
 Counts run across the many-to-many article–actor links (confirmed links only), so
-"which actors appear in these articles, and how often" is one query per facet.
+"which actors appear in these articles, and how often" is one query; outlets, languages,
+types and dates share another. The counts are cached until the archive changes
+(``articles.caching``), and a broad set is counted over its newest ``FACET_SAMPLE``
+articles, which the page says.
 """
 
 import calendar
 import datetime
+from collections import Counter
 from dataclasses import dataclass, field
 
 from django import forms
-from django.core.exceptions import ValidationError
-from django.db.models import Case, Count, F, When
+from django.core.exceptions import EmptyResultSet, ValidationError
+from django.db.models import Case, Count, F, Q, When
 from django.db.models.functions import ExtractMonth, ExtractYear
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from actors.models import Actor
 
+from .caching import cached
 from .languages import language_name
 from .models import Article, ArticleActor
 
 FACET_SIZE = 12
+# Counting the links of a million articles takes seconds: a broad set is counted over its
+# newest FACET_SAMPLE articles, and the page says so. Narrow sets are counted whole.
+FACET_SAMPLE = 5_000
 
 
 @dataclass
@@ -67,158 +75,154 @@ def url_without(params: QueryDict, key: str, value: str | None = None) -> str:
     return "?" + query.urlencode()
 
 
-def article_facets(queryset, params: QueryDict) -> list[Facet]:
-    """Return the facets of ``queryset`` (already filtered), as links on ``params``."""
-    ids = queryset.order_by().values("pk")
-    links = ArticleActor.objects.filter(article__in=ids, status=ArticleActor.Status.CONFIRMED)
-    chosen_actors = set(params.getlist("actor"))
+class Facets(list):
+    """The facets of a set, and ``sample_size`` when their counts cover only its newest
+    ``FACET_SAMPLE`` articles (None when they cover the whole set)."""
 
-    actors = Facet("actor", _("Actors"))
-    for row in (
+    def __init__(self, facets, sample_size: int | None):
+        super().__init__(facets)
+        self.sample_size = sample_size
+
+
+def article_facets(queryset, params: QueryDict) -> Facets:
+    """Return the facets of ``queryset`` (already filtered), as links on ``params``."""
+    newest = queryset.order_by("-published_on", "-id").values("pk")[:FACET_SAMPLE]
+    try:
+        # Keyed by the SQL of the sample, the filters' normalized form: "?actor=Nétanyahou"
+        # and "?actor=benjamin-netanyahu" share an entry; a page number or sort makes none.
+        selection = str(newest.query)
+    except EmptyResultSet:  # a filter that nothing can match: nothing to narrow down
+        return Facets([], None)
+    one_year = period_year(params)
+    counts = cached("facet-counts", (selection, one_year), lambda: facet_counts(newest, one_year))
+    chosen_actors = set(params.getlist("actor"))
+    kind_labels = dict(Article.Kind.choices)
+
+    def facet(parameter, title, rows, label=None):
+        def is_active(key):
+            return key in chosen_actors if parameter == "actor" else params.get(parameter) == key
+
+        items = [
+            FacetItem(
+                str(label(key) if label else name),
+                count,
+                url_with(params, **{parameter: (key,) if parameter == "actor" else key}),
+                is_active(key),
+            )
+            for key, name, count in rows
+        ]
+        return Facet(parameter, title, items)
+
+    facets = [
+        facet("actor", _("Actors"), counts["actor"]),
+        facet("state", _("States"), counts["state"]),
+        facet("topic", _("Topics"), counts["topic"]),
+        facet("outlet", _("Outlets"), counts["outlet"]),
+        facet("language", _("Languages"), counts["language"], language_name),
+        facet("type", _("Article types"), counts["type"], lambda kind: kind_labels.get(kind, kind)),
+        period_facet(counts["period"], one_year, params),
+    ]
+    sampled = counts["sampled"]
+    return Facets(facets, sampled if sampled >= FACET_SAMPLE else None)
+
+
+def period_year(params: QueryDict) -> int | None:
+    """The year the dates are narrowed to, if they are narrowed to one year."""
+    after, before = valid_date(params.get("date_after")), valid_date(params.get("date_before"))
+    if after and before and after.year == before.year:
+        return after.year
+    return None
+
+
+def facet_counts(articles, one_year: int | None) -> dict:
+    """Count what the facets show among ``articles`` (a query of article ids), in four queries.
+
+    Return, for each facet, the rows (key, name, count) of its largest values; ``period``
+    holds (year or month, count) by date; ``sampled`` how many articles were counted.
+    """
+    links = ArticleActor.objects.filter(article__in=articles, status=ArticleActor.Status.CONFIRMED)
+    actor_rows = (
         links.exclude(actor__kind=Actor.Kind.STATE)
-        .values("actor__slug", "actor__name")
+        .values_list("actor__slug", "actor__name")
         .annotate(count=Count("article_id", distinct=True))
         .order_by("-count", "actor__name")[:FACET_SIZE]
-    ):
-        slug = row["actor__slug"]
-        actors.items.append(
-            FacetItem(
-                row["actor__name"],
-                row["count"],
-                url_with(params, actor=(slug,)),
-                slug in chosen_actors,
-            )
-        )
-
-    states = Facet("state", _("States"))
-    state_of_link = Case(
-        When(actor__kind=Actor.Kind.STATE, then=F("actor_id")), default=F("actor__state_id")
     )
-    state_counts = (
-        links.annotate(state_id=state_of_link)
-        .exclude(state_id=None)
-        .values("state_id")
+    is_state = Q(actor__kind=Actor.Kind.STATE)
+    state_rows = (
+        links.annotate(
+            state_slug=Case(When(is_state, then=F("actor__slug")), default=F("actor__state__slug")),
+            state_name=Case(When(is_state, then=F("actor__name")), default=F("actor__state__name")),
+        )
+        .exclude(state_slug=None)
+        .values_list("state_slug", "state_name")
         .annotate(count=Count("article_id", distinct=True))
-        .order_by("-count")[:FACET_SIZE]
+        .order_by("-count", "state_name")[:FACET_SIZE]
     )
-    state_counts = list(state_counts)
-    slugs_and_names = {
-        pk: (slug, name)
-        for pk, slug, name in Actor.objects.filter(
-            pk__in=[row["state_id"] for row in state_counts]
-        ).values_list("pk", "slug", "name")
-    }
-    for row in state_counts:
-        slug, name = slugs_and_names[row["state_id"]]
-        states.items.append(
-            FacetItem(
-                name,
-                row["count"],
-                url_with(params, state=slug),
-                params.get("state") == slug,
-            )
-        )
-
-    topics = Facet("topic", _("Topics"))
-    for row in (
-        Article.topics.through.objects.filter(article__in=ids)
-        .values("topic__slug", "topic__name")
+    topic_rows = (
+        Article.topics.through.objects.filter(article__in=articles)
+        .values_list("topic__slug", "topic__name")
         .annotate(count=Count("article_id"))
         .order_by("-count", "topic__name")[:FACET_SIZE]
-    ):
-        slug = row["topic__slug"]
-        topics.items.append(
-            FacetItem(
-                row["topic__name"],
-                row["count"],
-                url_with(params, topic=slug),
-                params.get("topic") == slug,
-            )
-        )
-
-    plain = Article.objects.filter(pk__in=ids).order_by()
-    outlets = Facet("outlet", _("Outlets"))
-    for row in (
-        plain.exclude(outlet=None)
-        .values("outlet__slug", "outlet__name")
-        .annotate(count=Count("pk"))
-        .order_by("-count", "outlet__name")[:FACET_SIZE]
-    ):
-        slug = row["outlet__slug"]
-        outlets.items.append(
-            FacetItem(
-                row["outlet__name"],
-                row["count"],
-                url_with(params, outlet=slug),
-                params.get("outlet") == slug,
-            )
-        )
-
-    languages = Facet("language", _("Languages"))
-    for row in plain.values("language").annotate(count=Count("pk")).order_by("-count", "language"):
-        code = row["language"]
-        languages.items.append(
-            FacetItem(
-                language_name(code),
-                row["count"],
-                url_with(params, language=code),
-                params.get("language") == code,
-            )
-        )
-
-    kinds = Facet("type", _("Article types"))
-    kind_labels = dict(Article.Kind.choices)
-    for row in plain.values("kind").annotate(count=Count("pk")).order_by("-count", "kind"):
-        kinds.items.append(
-            FacetItem(
-                str(kind_labels.get(row["kind"], row["kind"])),
-                row["count"],
-                url_with(params, type=row["kind"]),
-                params.get("type") == row["kind"],
-            )
-        )
-
-    return [actors, states, topics, outlets, languages, kinds, period_facet(plain, params)]
+    )
+    # Outlets, languages, types and dates in one pass: the sample's combinations of them.
+    period = ExtractMonth("published_on") if one_year else ExtractYear("published_on")
+    combinations = (
+        Article.objects.filter(pk__in=articles)
+        .values_list("outlet__slug", "outlet__name", "language", "kind")
+        .annotate(period=period, count=Count("pk"))
+        .order_by()
+    )
+    outlets, languages, kinds, periods = Counter(), Counter(), Counter(), Counter()
+    sampled = 0
+    for outlet_slug, outlet_name, language, kind, when, count in combinations:
+        sampled += count
+        if outlet_slug:
+            outlets[outlet_slug, outlet_name] += count
+        languages[language, language] += count
+        kinds[kind, kind] += count
+        if when is not None:
+            periods[when] += count
+    return {
+        "actor": list(actor_rows),
+        "state": list(state_rows),
+        "topic": list(topic_rows),
+        "outlet": largest(outlets, FACET_SIZE),
+        "language": largest(languages),
+        "type": largest(kinds),
+        "period": sorted(periods.items(), reverse=not one_year),
+        "sampled": sampled,
+    }
 
 
-def period_facet(articles, params: QueryDict) -> Facet:
+def largest(counter: Counter, size: int | None = None) -> list[tuple]:
+    """(key, name, count) rows by count, largest first, then by name."""
+    ranked = sorted(counter.items(), key=lambda item: (-item[1], item[0][1]))
+    return [(key, name, count) for (key, name), count in ranked[:size]]
+
+
+def period_facet(periods, one_year: int | None, params: QueryDict) -> Facet:
     """Years; or the months of a year once the dates are narrowed to one year."""
-    after, before = valid_date(params.get("date_after")), valid_date(params.get("date_before"))
-    dated = articles.exclude(published_on=None)
-    if after and before and after.year == before.year:
+    if one_year:
         facet = Facet("month", _("Months"))
-        rows = (
-            dated.annotate(month=ExtractMonth("published_on"))
-            .values("month")
-            .annotate(count=Count("pk"))
-            .order_by("month")
-        )
-        year = after.year
-        for row in rows:
-            first = datetime.date(year, row["month"], 1)
-            last = first.replace(day=calendar.monthrange(year, first.month)[1])
+        after, before = valid_date(params.get("date_after")), valid_date(params.get("date_before"))
+        for month, count in periods:
+            first = datetime.date(one_year, month, 1)
+            last = first.replace(day=calendar.monthrange(one_year, month)[1])
             facet.items.append(
                 FacetItem(
                     first.isoformat()[:7],
-                    row["count"],
+                    count,
                     url_with(params, date_after=first.isoformat(), date_before=last.isoformat()),
-                    after == first and (before.year, before.month) == (year, first.month),
+                    after == first and (before.year, before.month) == (one_year, month),
                 )
             )
         return facet
     facet = Facet("year", _("Years"))
-    rows = (
-        dated.annotate(year=ExtractYear("published_on"))
-        .values("year")
-        .annotate(count=Count("pk"))
-        .order_by("-year")
-    )
-    for row in rows:
-        year = row["year"]
+    for year, count in periods:
         facet.items.append(
             FacetItem(
                 str(year),
-                row["count"],
+                count,
                 url_with(params, date_after=f"{year}-01-01", date_before=f"{year}-12-31"),
             )
         )

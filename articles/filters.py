@@ -15,9 +15,10 @@ from django_filters.fields import IsoDateTimeField
 
 from actors.models import Actor, Talk
 
+from .caching import cached
 from .languages import LANGUAGE_CHOICES
 from .models import Article, ArticleActor, Outlet, Topic
-from .search import clean_query, search_articles
+from .search import RANKED_MATCHES, among_newest_matches, clean_query, search_articles
 
 MAX_ACTORS = 10
 
@@ -184,9 +185,13 @@ class ArticleFilter(FilterNoticesMixin, django_filters.FilterSet):
         text = clean_query(value)
         if not text:
             return queryset
-        return search_articles(
-            queryset, text, Actor.objects.named(text).values_list("pk", flat=True)
+        # Folding every actor's name and alias to compare them takes a scan of both tables.
+        named = cached(
+            "actors-named",
+            text,
+            lambda: list(Actor.objects.named(text).values_list("pk", flat=True)[:MAX_ACTORS]),
         )
+        return search_articles(queryset, text, named)
 
     def filter_actors(self, queryset, name, actors):
         if not actors:
@@ -213,6 +218,13 @@ class ArticleFilter(FilterNoticesMixin, django_filters.FilterSet):
         return clean_query(self.form.cleaned_data.get("q", ""))
 
     @property
+    def count_cap(self) -> int | None:
+        """How many articles a list of this selection counts and pages through, if fewer
+        than the paginator's own cap: a search, as many as it ranks (``RANKED_MATCHES``),
+        since finding each match reads its search vector."""
+        return RANKED_MATCHES if self.search_text else None
+
+    @property
     def sort_key(self) -> str:
         requested = self.form.cleaned_data.get("sort") if self.is_bound else None
         if self.search_text:
@@ -221,6 +233,8 @@ class ArticleFilter(FilterNoticesMixin, django_filters.FilterSet):
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
+        if self.sort_key == "relevance":
+            queryset = among_newest_matches(queryset)
         return queryset.order_by(*self.SORTS[self.sort_key])
 
     @property

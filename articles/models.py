@@ -1,17 +1,22 @@
 """Articles, the outlets that publish them, their topics, quotes and actor links."""
 
+import math
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from actors.models import Actor, PublicationStatus
+from actors.models import Actor, PublicationStatus, choice_label
 
+from .caching import cached
 from .languages import LANGUAGE_CHOICES, validate_language_code
 from .normalize import (
     canonical_url,
@@ -245,6 +250,9 @@ class Article(models.Model):
     def get_absolute_url(self):
         return reverse("articles:detail", kwargs={"pk": self.pk, "slug": self.slug})
 
+    def get_kind_display(self):
+        return choice_label(self.Kind, self.kind)
+
     def clean(self):
         self.canonical_url = canonical_url(self.source_url)
         if self.canonical_url:
@@ -279,25 +287,54 @@ class Article(models.Model):
         ]
 
     def related(self):
-        """Published articles that report the same talks or share actors other than states."""
-        from actors.models import TalkReport
-        from newsarchive.db import SubqueryCount
+        """Published articles that report the same talks or share telling actors, best first.
 
-        my_actors = (
-            self.actor_links.confirmed().exclude(actor__kind=Actor.Kind.STATE).values("actor_id")
+        First those reporting one of the same talks; then those sharing the rarest actors,
+        each shared actor weighing its rarity (``ActorFrequencies.weight``: states and
+        actors in a large share of the archive weigh nothing); then the newest. Only a
+        bounded set of candidates is ranked, so the cost does not grow with the archive:
+        the articles reporting the same talks, and the latest ``RELATED_PER_ACTOR``
+        articles of each of this article's ``RELATED_CANDIDATE_ACTORS`` rarest actors.
+        """
+        from actors.models import TalkReport
+
+        actor_ids = set(
+            self.actor_links.confirmed()
+            .exclude(actor__kind=Actor.Kind.STATE)
+            .values_list("actor_id", flat=True)
         )
+        weights = ActorFrequencies.current().telling_weights(actor_ids)
+        rarest = list(weights)[:RELATED_RANKING_ACTORS]
         my_talks = TalkReport.objects.filter(article=self).values("talk_id")
-        shared = SubqueryCount(
-            ArticleActor.objects.confirmed().filter(article=OuterRef("pk"), actor__in=my_actors)
-        )
+        candidates = TalkReport.objects.filter(talk__in=my_talks).values("article_id")
+        for actor_id in rarest[:RELATED_CANDIDATE_ACTORS]:
+            candidates = candidates.union(
+                ArticleActor.objects.latest_articles_of(actor_id, RELATED_PER_ACTOR), all=True
+            )
         same_talk = Exists(TalkReport.objects.filter(article=OuterRef("pk"), talk__in=my_talks))
+        # Summed per candidate from its own links (a few index entries each): an actor
+        # linked in two roles counts twice, as both roles tie the articles together.
+        link_weight = Case(
+            *(When(actor_id=actor_id, then=Value(weights[actor_id])) for actor_id in rarest),
+            default=Value(0.0),
+        )
+        shared_weight = Subquery(
+            ArticleActor.objects.confirmed()
+            .filter(article=OuterRef("pk"), actor_id__in=rarest)
+            .order_by()
+            .values("article")
+            .annotate(weight=Sum(link_weight))
+            .values("weight")
+        )
         return (
             Article.objects.published()
+            .filter(pk__in=candidates)
             .exclude(pk=self.pk)
-            .annotate(shared=shared, same_talk=same_talk)
-            .filter(Q(shared__gt=0) | Q(same_talk=True))
+            .annotate(same_talk=same_talk, shared_weight=Coalesce(shared_weight, 0.0))
             .select_related("outlet")
-            .order_by("-same_talk", "-shared", "-published_on")
+            .order_by(
+                "-same_talk", "-shared_weight", F("published_on").desc(nulls_last=True), "-pk"
+            )
         )
 
     @property
@@ -313,6 +350,23 @@ class Article(models.Model):
 class ArticleActorQuerySet(models.QuerySet):
     def confirmed(self):
         return self.filter(status=ArticleActor.Status.CONFIRMED)
+
+    def latest_articles_of(self, actor_id: int, limit: int):
+        """The ids (``article_id`` values) of the ``limit`` latest-archived articles with a
+        confirmed link to the actor, read backwards from the index on (actor, article)."""
+        latest = self.confirmed().filter(actor_id=actor_id).order_by("-article_id")[:limit]
+        # SQLite refuses LIMIT in a branch of a UNION, which is where ``related`` puts
+        # this: the limited links are picked in a subquery instead.
+        return self.filter(pk__in=latest.values("pk")).order_by().values("article_id")
+
+    def count_by_actor(self) -> dict[int, int]:
+        """{actor id: number of links}."""
+        return dict(
+            self.order_by()
+            .values("actor_id")
+            .annotate(links=Count("*"))
+            .values_list("actor_id", "links")
+        )
 
 
 class ArticleActor(models.Model):
@@ -390,11 +444,65 @@ class ArticleActor(models.Model):
     def __str__(self):
         return f"{self.actor} – {self.get_role_display()} ({self.get_status_display()})"
 
+    def get_role_display(self):
+        return choice_label(self.Role, self.role)
+
     def review(self, status: str, user) -> None:
         """Record an editor's decision on this link."""
         self.status = status
         self.reviewed_by = user
         self.reviewed_at = timezone.now()
+
+
+# Related articles (``Article.related``): which actors rank them and propose candidates.
+#: An actor confirmed in more than this share of the articles says little about any of them.
+COMMON_ACTOR_SHARE = 0.05
+#: ... unless it is in fewer articles than this: in a small archive every actor is frequent.
+COMMON_ACTOR_MIN_ARTICLES = 200
+#: How many of an article's rarest actors weigh in its ranking,
+RELATED_RANKING_ACTORS = 8
+#: how many of those propose candidates, and how many candidates each proposes.
+RELATED_CANDIDATE_ACTORS = 4
+RELATED_PER_ACTOR = 60
+#: How long actor frequencies stay cached at most while the archive does not change.
+FREQUENCIES_SECONDS = 6 * 60 * 60
+
+
+@dataclass(frozen=True)
+class ActorFrequencies:
+    """How many articles each actor is confirmed in (its document frequency), out of all."""
+
+    articles: int
+    by_actor: dict[int, int]
+
+    @classmethod
+    def current(cls) -> "ActorFrequencies":
+        """The frequencies of the archive as it is, counted once per archive version."""
+        # A count reads every confirmed link: kept for as long as the archive is unchanged.
+        return cached("actor-frequencies", (), cls.count, timeout=FREQUENCIES_SECONDS)
+
+    @classmethod
+    def count(cls) -> "ActorFrequencies":
+        # Links rather than distinct articles: an index-only scan, and an actor rarely
+        # holds two roles in one article.
+        return cls(
+            articles=Article.objects.count(),
+            by_actor=ArticleActor.objects.confirmed().count_by_actor(),
+        )
+
+    def is_common(self, actor_id: int) -> bool:
+        frequency = self.by_actor.get(actor_id, 0)
+        return frequency > max(COMMON_ACTOR_SHARE * self.articles, COMMON_ACTOR_MIN_ARTICLES)
+
+    def weight(self, actor_id: int) -> float:
+        """The actor's inverse document frequency: the rarer, the heavier; at least 1."""
+        return math.log((1 + self.articles) / (1 + self.by_actor.get(actor_id, 0))) + 1
+
+    def telling_weights(self, actor_ids) -> dict[int, float]:
+        """{actor: weight} for the actors of ``actor_ids`` that are not common, rarest first."""
+        telling = [actor_id for actor_id in actor_ids if not self.is_common(actor_id)]
+        ranked = sorted(telling, key=lambda actor_id: (self.by_actor.get(actor_id, 0), actor_id))
+        return {actor_id: self.weight(actor_id) for actor_id in ranked}
 
 
 class TalkSuggestion(models.Model):

@@ -19,7 +19,7 @@ import re
 import unicodedata
 
 from django.db import connection
-from django.db.models import Case, CharField, F, FloatField, Q, Value, When
+from django.db.models import Case, CharField, Exists, F, FloatField, OuterRef, Q, Value, When
 from django.db.models.functions import Replace
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -27,6 +27,9 @@ from django.utils.safestring import mark_safe
 from .normalize import Folded, fold
 
 MAX_QUERY_LENGTH = 200
+# How many matches a search ranks, and so counts and pages through (see
+# among_newest_matches): finding them costs a read of each one's search vector.
+RANKED_MATCHES = 1_000
 SNIPPET_WORDS = 40
 # Markers that the importer never stores; escaping happens before they become <mark>. Text
 # typed in the admin could still hold one, so they are removed from it before marking.
@@ -62,29 +65,48 @@ def language_queries(text: str):
         yield in_language, config, SearchQuery(text, config=config, search_type="websearch")
 
 
+def text_matches(text: str) -> Q:
+    """On PostgreSQL, the condition that an article's text matches ``text`` in its language:
+    one GIN index lookup per text search configuration."""
+    matches = Q()
+    for in_language, _config, query in language_queries(text):
+        matches |= in_language & Q(search_vector=query)
+    return matches
+
+
 def search_articles(queryset, text: str, actor_ids=()):
     """Filter ``queryset`` to the articles matching ``text``, annotated with ``search_rank``.
 
-    ``actor_ids``: actors the query names; their confirmed articles match too.
+    ``actor_ids``: the ids of the actors the query names; their confirmed articles match too.
     """
     from .models import ArticleActor
 
-    named = Q(
-        pk__in=ArticleActor.objects.filter(
-            actor_id__in=actor_ids, status=ArticleActor.Status.CONFIRMED
-        ).values("article_id")
+    # A link of the article's own, looked up by its key for each candidate row: "IN (the
+    # articles of Iran)" would build a set of every confirmed link of Iran first, and,
+    # when PostgreSQL deems that set too large to hash, scan it again for every article.
+    named = (
+        Q(
+            Exists(
+                ArticleActor.objects.filter(
+                    article=OuterRef("pk"),
+                    actor_id__in=list(actor_ids),
+                    status=ArticleActor.Status.CONFIRMED,
+                )
+            )
+        )
+        if actor_ids
+        else Q(pk__in=[])
     )
     if uses_postgres_search():
         from django.contrib.postgres.search import SearchRank
 
-        matches = Q()
-        ranks = []
-        for in_language, _config, query in language_queries(text):
-            matches |= in_language & Q(search_vector=query)
-            ranks.append(When(in_language, then=SearchRank(F("search_vector"), query)))
+        ranks = [
+            When(in_language, then=SearchRank(F("search_vector"), query))
+            for in_language, _config, query in language_queries(text)
+        ]
         rank = Case(*ranks, default=Value(0.0), output_field=FloatField())
         named_rank = Case(When(named, then=Value(0.5)), default=Value(0.0))
-        return queryset.filter(matches | named).annotate(search_rank=rank + named_rank)
+        return queryset.filter(text_matches(text) | named).annotate(search_rank=rank + named_rank)
 
     words = query_words(text)
     if not words:
@@ -99,6 +121,21 @@ def search_articles(queryset, text: str, actor_ids=()):
         output_field=FloatField(),
     )
     return folded.filter(every_word | named).annotate(search_rank=rank)
+
+
+def among_newest_matches(matches, limit: int = RANKED_MATCHES):
+    """Restrict ``matches`` (a search, filtered) to its newest ``limit`` articles.
+
+    Ranking reads the search vector of every row it ranks: for a word found in most
+    articles ("Iran"), hundreds of thousands of them, for a first page of twenty. So
+    relevance orders only the newest ``RANKED_MATCHES`` matches, which the published-order
+    index yields without reading the others. The trade-off: an older article that matches
+    better ranks after none of them, it is simply not in the relevance list; sorting by
+    date, or narrowing the search, reaches it (docs/browse.md). A rarer query has fewer
+    matches than the cap and is ranked whole.
+    """
+    newest = matches.order_by("-published_on", "-id").values("pk")[:limit]
+    return matches.filter(pk__in=newest)
 
 
 def without_markers(expression):

@@ -2,10 +2,13 @@
 
 import datetime
 
-from django.db.models import Count
+from django.core.exceptions import EmptyResultSet
+from django.db.models import Count, Max
 from django.db.models.functions import TruncMonth
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from .caching import cached
 from .charts import activity_chart
 
 # A chart shows months while its data spans at most this many, years beyond.
@@ -14,29 +17,34 @@ ACTIVITY_MONTHS = 36
 
 def monthly_activity(articles, talks=None, *, last_months=None):
     """[{month, articles, talks}] for the months with any, oldest first; with ``last_months``,
-    only those of the ``last_months`` months that end with the latest month with any."""
+    only those of the ``last_months`` months that end with the latest month with any (and
+    only their rows are read)."""
+    articles = articles.exclude(published_on=None).order_by()
+    talks = talks.order_by() if talks is not None else None
+    if last_months:
+        # Only the rows of the window are read: its end comes from the date indexes.
+        latest = [articles.aggregate(latest=Max("published_on"))["latest"]]
+        if talks is not None:
+            latest.append(talks.aggregate(latest=Max("date"))["latest"])
+        if not any(latest):
+            return []
+        end = max(day for day in latest if day)
+        index = end.year * 12 + end.month - last_months
+        first = datetime.date(index // 12, index % 12 + 1, 1)
+        articles = articles.filter(published_on__gte=first)
+        talks = talks.filter(date__gte=first) if talks is not None else None
     counts = {}
     for row in (
-        articles.exclude(published_on=None)
-        .order_by()
-        .annotate(month=TruncMonth("published_on"))
+        articles.annotate(month=TruncMonth("published_on"))
         .values("month")
         .annotate(count=Count("pk"))
     ):
         counts.setdefault(_as_date(row["month"]), [0, 0])[0] = row["count"]
     if talks is not None:
         for row in (
-            talks.order_by()
-            .annotate(month=TruncMonth("date"))
-            .values("month")
-            .annotate(count=Count("pk"))
+            talks.annotate(month=TruncMonth("date")).values("month").annotate(count=Count("pk"))
         ):
             counts.setdefault(_as_date(row["month"]), [0, 0])[1] = row["count"]
-    if last_months and counts:
-        latest = max(counts)
-        index = latest.year * 12 + latest.month - last_months
-        first = datetime.date(index // 12, index % 12 + 1, 1)
-        counts = {month: pair for month, pair in counts.items() if month >= first}
     return [
         {"month": month, "articles": pair[0], "talks": pair[1]}
         for month, pair in sorted(counts.items())
@@ -62,7 +70,31 @@ def by_year(rows):
 
 def activity_context(articles, talks=None, *, last_months=None, chart_id="activity"):
     """The context of ``partials/activity.html``: the rows (by month, or by year when they
-    span more than ``ACTIVITY_MONTHS`` months), their period and their chart."""
+    span more than ``ACTIVITY_MONTHS`` months), their period and their chart.
+
+    Counted and drawn once per archive version and language for each pair of sets (told
+    apart by their SQL): a chart over a whole archive is far too slow for every request."""
+    return cached(
+        "activity",
+        (
+            _sql_of(articles),
+            talks is not None and _sql_of(talks),
+            last_months,
+            chart_id,
+            get_language(),
+        ),
+        lambda: _draw_activity(articles, talks, last_months, chart_id),
+    )
+
+
+def _sql_of(queryset):
+    try:
+        return queryset.query.sql_with_params()
+    except EmptyResultSet:  # a filter nothing can match, such as pk__in=[]
+        return None
+
+
+def _draw_activity(articles, talks, last_months, chart_id):
     rows = monthly_activity(articles, talks, last_months=last_months)
     period = "month"
     if rows:

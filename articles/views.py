@@ -11,6 +11,7 @@ from actors.models import Actor, Talk
 from actors.relations import Relation
 from newsarchive.pagination import paginate
 
+from .caching import archive_version
 from .changes import public_changes
 from .exports import CHUNK_SIZE, csv_response
 from .facets import article_facets, url_without
@@ -63,7 +64,7 @@ def article_list(request):
     filterset = ArticleFilter(
         request.GET, queryset=Article.objects.published().select_related("outlet")
     )
-    page = paginate(request, filterset.qs)
+    page = paginate(request, filterset.qs, count_cap=filterset.count_cap)
     add_snippets(page.object_list, filterset.search_text)
     context = {
         "filterset": filterset,
@@ -71,6 +72,10 @@ def article_list(request):
         "facets": article_facets(filterset.qs, request.GET),
         "active_filters": active_filters(filterset, request.GET),
         "notices": filterset.notices,
+        # The filter form's lists of states, topics and outlets take longer to render than
+        # the rest of the page: it is cached per selection (any page of it) and version.
+        "archive_version": archive_version(),
+        "selection": url_without(request.GET, "page"),
     }
     return render(request, "articles/article_list.html", context)
 
@@ -169,7 +174,7 @@ def topic_detail(request, slug):
     topic = get_object_or_404(Topic, slug=slug)
     articles = Article.objects.published().filter(topics=topic)
     filterset = ArticleFilter(request.GET, queryset=articles.select_related("outlet"))
-    page = paginate(request, filterset.qs)
+    page = paginate(request, filterset.qs, count_cap=filterset.count_cap)
     talks = Talk.objects.published().filter(pk__in=topic.talks.values("pk"))
     context = {
         "topic": topic,

@@ -179,6 +179,24 @@ def test_activity_context_draws_years_beyond_three_years_of_months():
     assert recent["activity"][0]["month"] >= month(2021, 4)
 
 
+@pytest.mark.django_db
+def test_activity_is_counted_again_once_the_archive_changes(django_assert_max_num_queries):
+    make_article(published_on=datetime.date(2024, 3, 1))
+    articles, talks = Article.objects.published(), Talk.objects.published()
+
+    def march(context):
+        return {row["month"]: row["articles"] for row in context["activity"]}[month(2024, 3)]
+
+    first = activity_context(articles, talks)
+    with django_assert_max_num_queries(1):  # at most, reading the archive version
+        assert activity_context(articles, talks) == first
+    make_article(published_on=datetime.date(2024, 3, 9))
+    assert march(activity_context(articles, talks)) == march(first) + 1
+    # Another set is another figure, never the cached one of the first.
+    french = activity_context(articles.filter(language="fr"), talks)
+    assert month(2024, 3) not in [row["month"] for row in french["activity"]]
+
+
 # Timeline.
 
 

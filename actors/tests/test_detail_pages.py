@@ -1,0 +1,135 @@
+"""The actor, talk and relation pages at scale: bounded queries, figures cached until the
+archive changes, and the same figures as counted afresh."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+
+from actors import views
+from actors.models import Actor, Role, Talk, TalkReport
+from actors.relations import Relation
+from actors.views import co_mentioned
+from articles.models import ArticleActor, PublicationStatus, Topic
+from articles.tests.factories import link, make_article
+
+pytestmark = pytest.mark.django_db
+
+MAX_QUERIES = 10
+SLUGS = ["israel", "united-states", "iran", "qatar", "benjamin-netanyahu", "antony-blinken"]
+
+
+@pytest.fixture
+def many_rows():
+    """80 articles about both Israel and the United States, with talks, topics and roles."""
+    actors = Actor.objects.in_bulk(SLUGS, field_name="slug")
+    israel, usa = actors["israel"], actors["united-states"]
+    topics = list(Topic.objects.all()[:3])
+    talks = Talk.objects.bulk_create(
+        Talk(
+            slug=f"bulk-{number}",
+            kind=list(Talk.Kind)[number % len(Talk.Kind)],
+            state_a=israel,
+            state_b=usa,
+            date=datetime.date(2020 + number % 5, 1 + number % 12, 1),
+            status=PublicationStatus.PUBLISHED,
+        )
+        for number in range(60)
+    )
+    articles = []
+    for number in range(80):
+        article = make_article(
+            title=f"Bulk {number}",
+            published_on=datetime.date(2020 + number % 5, 1 + number % 12, 1),
+        )
+        article.topics.add(*topics)
+        articles.append(article)
+    ArticleActor.objects.bulk_create(
+        ArticleActor(article=article, actor=actors[slug])
+        for number, article in enumerate(articles)
+        for slug in SLUGS[: 2 + number % 5]
+    )
+    TalkReport.objects.bulk_create(
+        TalkReport(talk=talk, article=article)
+        for talk, article in zip(talks, articles[:60], strict=True)
+    )
+    Role.objects.bulk_create(
+        Role(
+            person=actors["benjamin-netanyahu"],
+            position=Role.Position.ENVOY,
+            organization=israel,
+            start_date=datetime.date(1990 + number, 1, 1),
+            end_date=datetime.date(1990 + number, 6, 1),
+        )
+        for number in range(20)
+    )
+    return talks
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        reverse("actors:detail", args=["israel"]),
+        reverse("actors:detail", args=["benjamin-netanyahu"]),
+        reverse("actors:relation", args=["israel", "united-states"]),
+        reverse("actors:talk", args=[1]),
+    ],
+)
+def test_detail_pages_run_bounded_queries(client, django_assert_max_num_queries, many_rows, url):
+    url = url.replace("/1/", f"/{many_rows[0].pk}/")
+    client.get(url)  # the figures are counted once per archive version
+    with django_assert_max_num_queries(MAX_QUERIES):
+        response = client.get(url)
+    assert response.status_code == 200
+
+
+def test_relation_page_lists_its_talks_and_counts_its_articles(client, many_rows):
+    url = reverse("actors:relation", args=["israel", "united-states"])
+    page = client.get(url).content.decode()
+    for talk in many_rows:
+        assert f'href="{talk.get_absolute_url()}"' in page
+    relation = Relation(*Actor.objects.filter(slug__in=["israel", "united-states"]))
+    assert relation.with_counts().article_count == relation.articles().count() >= 80
+    assert relation.talk_count == relation.talks().count() >= 60
+
+
+def test_cached_figures_follow_the_archive(client, many_rows):
+    israel = Actor.objects.get(slug="israel")
+    before = {row["actor__slug"]: row["count"] for row in co_mentioned(israel)["rows"]}
+    article = make_article(published_on=datetime.date(2024, 5, 1))
+    link(article, "israel")
+    link(article, "qatar")
+    after = {row["actor__slug"]: row["count"] for row in co_mentioned(israel)["rows"]}
+    assert after["qatar"] == before["qatar"] + 1
+    usa = Actor.objects.get(slug="united-states")
+    counted = Relation(israel, usa).with_counts().article_count
+    link(article, "united-states")
+    assert Relation(israel, usa).with_counts().article_count == counted + 1
+    page = client.get(reverse("actors:detail", args=["qatar"])).content.decode()
+    assert article.title in page
+
+
+def test_relation_topics_by_year_count_articles(many_rows):
+    relation = Relation(*Actor.objects.states().filter(slug__in=["israel", "united-states"]))
+    years = dict(relation.topics_by_year())
+    assert list(years) == sorted(years, reverse=True)
+    assert {2020, 2021, 2022, 2023, 2024} <= set(years)
+    for year, topics in years.items():
+        for row in topics:
+            articles = relation.articles().filter(topics__slug=row["slug"], published_on__year=year)
+            assert row["count"] == articles.count() > 0
+
+
+def test_co_mentioned_actors_are_counted_in_the_latest_articles(many_rows, monkeypatch):
+    monkeypatch.setattr(views, "CO_MENTIONED_SAMPLE", 5)
+    qatar = Actor.objects.get(slug="qatar")
+    for number in range(5):
+        article = make_article(title=f"Latest {number}")
+        link(article, "qatar")
+        link(article, "iran" if number < 3 else "antony-blinken")
+    together = co_mentioned(qatar)
+    assert together["articles"] == 5
+    assert [(row["actor__slug"], row["count"]) for row in together["rows"]] == [
+        ("iran", 3),
+        ("antony-blinken", 2),
+    ]
