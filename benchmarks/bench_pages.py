@@ -906,7 +906,8 @@ def render(runs: list[dict], args) -> str:
         "probe's timeout after N queries). "
         "**one request**: that in-process request's time, the page alone with no concurrency "
         "(median over the probed URLs). "
-        "**floor**: the page's slowest query (its main query), run alone with "
+        "**floor**: the slowest query of the page's first request, on an empty cache (its "
+        "main query), run alone with "
         "`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)` directly in PostgreSQL, execution time, "
         "median of 3 runs (1 when over 5 s), median over the probed URLs of the family; "
         '"> T" when it was cancelled at the probe\'s timeout. '
