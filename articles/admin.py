@@ -349,6 +349,14 @@ class ArticleAdmin(CuratedHistoryAdmin):
     show_full_result_count = False
     paginator = CappedPaginator
 
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        if changelist.query:
+            # The date drill-down reads the first and last date, then every distinct day, of
+            # all the matches: seconds for a common word. A search lists newest first anyway.
+            changelist.date_hierarchy = None
+        return changelist
+
     def get_search_results(self, request, queryset, search_term):
         text = clean_query(search_term)
         if not (text and uses_postgres_search()):

@@ -210,3 +210,14 @@ def test_demo_editor_command(monkeypatch, rf):
     assert user.groups.filter(name=EDITORS_GROUP).exists()
     assert user.has_perm("articles.change_article")
     assert not user.has_perm("auth.change_user")
+
+
+def test_a_search_in_the_article_changelist_skips_the_date_drill_down(editor_client):
+    browsing = editor_client.get("/admin/articles/article/")
+    assert browsing.context["cl"].date_hierarchy == "published_on"
+    assert 'class="toplinks"' in browsing.content.decode()  # the drill-down is shown
+    searching = editor_client.get("/admin/articles/article/", {"q": "Netanyahu"})
+    assert searching.status_code == 200
+    assert searching.context["cl"].date_hierarchy is None
+    assert 'class="toplinks"' not in searching.content.decode()
+    assert searching.context["cl"].result_count >= 1
