@@ -238,15 +238,14 @@ def relation_topics_section(relation: Relation):
 
 def relation_timeline(relation: Relation, talks):
     """The relation's talks on a time axis, a lane per kind, each point a link to its talk."""
-    kind_labels = {kind: str(label) for kind, label in Talk.Kind.choices}
     points = [
         TimelinePoint(
             date=talk.date,
             kind=talk.kind,
-            kind_label=kind_labels[talk.kind],
+            kind_label=talk.get_kind_display(),
             label=_("%(kind)s, %(date)s: %(a)s – %(b)s")
             % {
-                "kind": kind_labels[talk.kind].capitalize(),
+                "kind": talk.get_kind_display().capitalize(),
                 "date": talk_date_label(talk),
                 "a": talk.state_a.name,
                 "b": talk.state_b.name,
