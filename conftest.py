@@ -2,8 +2,8 @@
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 
+from articles.caching import clear_cache
 from articles.permissions import ensure_editors_group
 from articles.seeds import load_seeds
 
@@ -18,7 +18,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
 @pytest.fixture(autouse=True)
 def empty_cache():
     """Each test starts with an empty cache: the database it cached from was rolled back."""
-    cache.clear()
+    clear_cache()
 
 
 @pytest.fixture

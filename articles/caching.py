@@ -63,6 +63,16 @@ def archive_version() -> int:
     return int(_memo["version"])
 
 
+def clear_cache() -> None:
+    """Empty the cache, and forget the version this process read from it last.
+
+    On SQLite the version lives in the cache: a remembered one would name entries under a
+    version that the next read no longer finds, and the same page would be computed twice.
+    """
+    cache.clear()
+    _memo["read_at"] = float("-inf")
+
+
 def _read_version() -> int:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:

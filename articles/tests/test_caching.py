@@ -133,3 +133,14 @@ def test_bulk_paths_say_so_themselves():
     assert cached("figure", (), compute) == 1
     archive_changed()
     assert cached("figure", (), compute) == 2
+
+
+def test_emptying_the_cache_keeps_one_version_until_the_next_change(monkeypatch):
+    """On SQLite the version lives in the cache: emptying it must not leave this process
+    naming entries after a version the next read no longer finds."""
+    archive_version()  # remembered for the next second
+    caching.clear_cache()
+    compute = Counter()
+    cached("figure", (), compute)
+    monkeypatch.setattr(caching, "VERSION_MEMO_SECONDS", 0.0)  # the memo expires
+    assert cached("figure", (), compute) == 1

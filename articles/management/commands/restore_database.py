@@ -14,9 +14,10 @@ from pathlib import Path
 
 import dj_database_url
 import psycopg
-from django.core.cache import cache
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, connections
+
+from articles.caching import clear_cache
 
 from .backup_database import (
     describe,
@@ -77,7 +78,7 @@ class Command(BaseCommand):
                 "(manage.py migrate, then manage.py import_archive FILE.archive.jsonl.gz)."
             )
         # The restored archive version may be one that cached pages of the old data carry.
-        cache.clear()
+        clear_cache()
 
     def restore_postgresql(self, backup: Path, settings_dict, force: bool) -> None:
         created = ensure_database(settings_dict)
