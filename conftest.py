@@ -21,6 +21,13 @@ def empty_cache():
     clear_cache()
 
 
+@pytest.fixture(autouse=True)
+def pages_computed(settings):
+    """Pages are computed for each request, as the tests of their content and queries
+    expect; articles/tests/test_page_cache.py turns the whole-page cache back on."""
+    settings.PUBLIC_PAGE_CACHE_SECONDS = 0
+
+
 @pytest.fixture
 def editor(db):
     user = get_user_model().objects.create_user("ed", password="editor-pass-1", is_staff=True)

@@ -27,6 +27,7 @@ from rest_framework import exceptions, permissions, serializers, viewsets
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
+from articles.caching import cache_public_page
 from articles.filters import ActorListFilter
 from articles.models import Article
 from newsarchive.pagination import COUNT_CAP, CappedPaginator
@@ -155,6 +156,13 @@ class PublicReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = (ReadOnly,)
     pagination_class = ApiPagination
     schema = PublicApiSchema()
+
+    @classmethod
+    def as_view(cls, actions=None, **initkwargs):
+        # JSON for every anonymous client alike: served whole from the cache until the
+        # archive changes (the browsable HTML carries a CSRF token and is never kept).
+        view = super().as_view(actions, **initkwargs)
+        return cache_public_page(view, vary_on_accept=True)
 
     def filter_queryset(self, queryset):
         # A record's URL names it: the filters of its list would only turn it into a 404.

@@ -10,7 +10,7 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
 from articles.archive import CAMEO_COLUMNS, cameo_rows
-from articles.caching import archive_version, cached
+from articles.caching import archive_version, cache_public_page, cached
 from articles.charts import RankedBar, TimelinePoint, ranked_bar_chart, timeline_chart
 from articles.exports import CHUNK_SIZE, csv_response
 from articles.filters import ArticleFilter
@@ -29,6 +29,7 @@ CO_MENTIONED = 12
 CO_MENTIONED_SAMPLE = 2000
 
 
+@cache_public_page
 def actor_list(request):
     filterset = ActorFilter(request.GET, queryset=Actor.objects.select_related("state"))
     page = paginate(request, filterset.qs.order_by("name", "pk"), per_page=50)
@@ -39,6 +40,7 @@ def actor_list(request):
     )
 
 
+@cache_public_page
 def actor_detail(request, slug):
     actor = get_object_or_404(Actor.objects.select_related("state"), slug=slug)
     mentioning = Article.objects.published().mentioning(actor).select_related("outlet")
@@ -125,6 +127,7 @@ def co_mentioned_chart(actor: Actor, together: dict):
     )
 
 
+@cache_public_page
 def talk_list(request):
     filterset = TalkFilter(
         request.GET, queryset=Talk.objects.published().select_related("state_a", "state_b", "place")
@@ -137,6 +140,7 @@ def talk_list(request):
     )
 
 
+@cache_public_page
 def talk_detail(request, pk):
     talk = get_object_or_404(
         Talk.objects.visible_to(request.user).select_related("state_a", "state_b", "place"), pk=pk
@@ -195,6 +199,7 @@ def talk_detail(request, pk):
     return render(request, "actors/talk_detail.html", context)
 
 
+@cache_public_page
 def relation_detail(request, state_slug, other_slug):
     states = Actor.objects.states().in_bulk([state_slug, other_slug], field_name="slug")
     if state_slug == other_slug or len(states) != 2:

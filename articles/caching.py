@@ -30,12 +30,16 @@ import hashlib
 import os
 import time
 from collections.abc import Callable
+from functools import wraps
 from typing import Any, TypeVar
 
 from django.apps import apps
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.template.response import SimpleTemplateResponse
+from django.utils.translation import get_language
 
 T = TypeVar("T")
 
@@ -162,3 +166,57 @@ def connect_invalidation() -> None:
                 m2m_changed.connect(
                     _on_m2m_change, sender=m2m.remote_field.through, dispatch_uid=f"{uid}-{m2m}"
                 )
+
+
+def cache_public_page(view, *, vary_on_accept: bool = False):
+    """Serve a public page whole from the cache to readers who are not signed in.
+
+    The key is the archive version, the interface language and the full URL: the page of
+    an anonymous reader depends on nothing else (the header carries no CSRF token, see
+    ``newsarchive.language``), and with ``vary_on_accept`` the ``Accept`` header (the
+    API's JSON or browsable HTML). A signed-in editor (a session cookie) always gets the
+    page computed afresh, with their own links, and so does any request that sets a cookie.
+    """
+
+    @wraps(view)
+    def serve(request, *args, **kwargs):
+        timeout = settings.PUBLIC_PAGE_CACHE_SECONDS
+        if (
+            not timeout
+            or request.method not in ("GET", "HEAD")
+            or settings.SESSION_COOKIE_NAME in request.COOKIES
+        ):
+            return view(request, *args, **kwargs)
+        varies = [request.build_absolute_uri()]
+        if vary_on_accept:
+            varies.append(request.headers.get("Accept", ""))
+        digest = hashlib.blake2b(repr(varies).encode(), digest_size=16).hexdigest()
+        key = f"archive:page:{_key_version()}:{get_language()}:{digest}"
+        response = cache.get(key)
+        if response is not None:
+            return response
+        response = view(request, *args, **kwargs)
+        if isinstance(response, SimpleTemplateResponse) and not response.is_rendered:
+            response.add_post_render_callback(
+                lambda rendered: _keep_page(request, key, rendered, timeout)
+            )
+        else:
+            _keep_page(request, key, response, timeout)
+        return response
+
+    return serve
+
+
+def _keep_page(request, key: str, response, timeout: int) -> None:
+    """Keep a page that is the same for every anonymous reader: no cookie of its own, no
+    CSRF token (whose cookie the middleware would set), no message left in the session."""
+    session = getattr(request, "session", None)
+    if (
+        response.status_code == 200
+        and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+        and not (session is not None and session.modified)
+        and not response.streaming
+        and not response.cookies
+        and not response.has_header("Set-Cookie")
+    ):
+        cache.set(key, response, timeout)

@@ -11,7 +11,7 @@ from actors.models import Actor, Talk
 from actors.relations import Relation
 from newsarchive.pagination import paginate
 
-from .caching import archive_version
+from .caching import archive_version, cache_public_page
 from .changes import public_changes
 from .exports import CHUNK_SIZE, csv_response
 from .facets import article_facets, url_without
@@ -32,6 +32,7 @@ from .structured_data import article_json_ld, json_ld_script
 RELATIONS = [("israel", "united-states"), ("israel", "iran"), ("iran", "united-states")]
 
 
+@cache_public_page
 def home(request):
     articles = Article.objects.published().select_related("outlet")
     page = paginate(request, articles)
@@ -60,6 +61,7 @@ def relation_summaries():
     ]
 
 
+@cache_public_page
 def article_list(request):
     filterset = ArticleFilter(
         request.GET, queryset=Article.objects.published().select_related("outlet")
@@ -137,6 +139,7 @@ def active_filters(filterset, params):
     return chips
 
 
+@cache_public_page
 def article_detail(request, pk, slug=None):
     article = get_object_or_404(
         Article.objects.visible_to(request.user).select_related("outlet"), pk=pk
@@ -165,11 +168,13 @@ def article_detail(request, pk, slug=None):
     return render(request, "articles/article_detail.html", context)
 
 
+@cache_public_page
 def topic_list(request):
     topics = Topic.objects.order_by("name")
     return render(request, "articles/topic_list.html", {"topics": topics})
 
 
+@cache_public_page
 def topic_detail(request, slug):
     topic = get_object_or_404(Topic, slug=slug)
     articles = Article.objects.published().filter(topics=topic)
@@ -242,6 +247,7 @@ ARTICLE_CSV_COLUMNS = [
 ]
 
 
+@cache_public_page
 def change_log(request):
     """Corrections to published records, newest first; ``?before=`` pages back in time."""
     before, notices = parse_before(request.GET.get("before", ""))

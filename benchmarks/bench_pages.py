@@ -582,6 +582,19 @@ def wait_for_quiet(args) -> float:
 
 def measure_site(url: str, label: str, args, secret: str, workdir: Path) -> dict:
     env = production_env(url, secret)
+    # Archives of other sizes may have reached the same archive version in a shared Redis:
+    # their pages must not be served for this one's.
+    subprocess.run(
+        [
+            str(PYTHON),
+            "-c",
+            "import django; django.setup(); from articles.caching import clear_cache; "
+            "clear_cache()",
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
     probe_file = DATA / f"probe-{label}.json"
     if args.reuse_probe and probe_file.exists():
         log(f"[{label}] reusing {probe_file.relative_to(ROOT)}, with a new admin session")
@@ -680,6 +693,17 @@ def single_request_ms(family: dict) -> float:
     return statistics.median(
         probe.get("page_ms_in_process", probe["page_ms_cold"]) for probe in family["probes"]
     )
+
+
+def first_request_ms(family: dict) -> float:
+    """The page on an empty cache: the probe's first request (median over the URLs)."""
+    return statistics.median(probe["page_ms_cold"] for probe in family["probes"])
+
+
+def cached_request_ms(family: dict) -> float | None:
+    """The page served whole from the page cache (none for signed-in pages' families)."""
+    times = [probe["page_ms_cached"] for probe in family["probes"] if "page_ms_cached" in probe]
+    return statistics.median(times) if times else None
 
 
 def max_queries(family: dict) -> int:
@@ -890,6 +914,8 @@ def render(runs: list[dict], args) -> str:
         f"configuration); SQLite {machine['sqlite']}; {machine['wrk']}; {machine['datasette']}",
         f"- server: gunicorn, `newsarchive/gunicorn.conf.py`, DEBUG=0, "
         f"{first['site']['workers']} sync workers, CONN_MAX_AGE={first['conn_max_age']}, "
+        f"cache in {first.get('cache', 'local memory')}, whole public pages cached for "
+        f"{first.get('page_cache_seconds', '0')} s at most (PUBLIC_PAGE_CACHE_SECONDS), "
         "on 127.0.0.1; wrk runs on the same machine and shares its CPUs",
         f"- load: wrk, {settings['threads']} thread(s), "
         f"{settings['connections']} connections, {settings['duration']:g} s "
@@ -905,7 +931,11 @@ def render(runs: list[dict], args) -> str:
         'the first alone when it took over 5 s; "≥ N" when a query was cancelled at the '
         "probe's timeout after N queries). "
         "**one request**: that in-process request's time, the page alone with no concurrency "
-        "(median over the probed URLs). "
+        "(median over the probed URLs), computed: the figures it shows were cached, the page "
+        "was not. **first**: the first request, on an empty cache. **cached**: the page "
+        "served whole from the cache, as anonymous readers get it until the archive changes "
+        '(docs/scale.md, "Whole pages"); the load below is served that way, but for the '
+        "admin, which is signed in. "
         "**floor**: the slowest query of the page's first request, on an empty cache (its "
         "main query), run alone with "
         "`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)` directly in PostgreSQL, execution time, "
@@ -939,9 +969,9 @@ def render_run(run: dict) -> list[str]:
         f"{counts['articles_article_topics']:,} topic links, {counts['actors_actor']:,} actors, "
         f"{counts['actors_talk']:,} talks. Measured {run['machine']['date']}.",
         "",
-        "| page | URLs | queries | one request | requests | server p50 | p95 | p99 | client p50 "
-        "| p95 | p99 | req/s | floor | p50/floor | worker RSS | other CPU |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "| page | URLs | queries | first | one request | cached | requests | server p50 | p95 "
+        "| p99 | client p50 | p95 | p99 | req/s | floor | p50/floor | worker RSS | other CPU |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for family in site["families"]:
         wrk, server = family["wrk"], family["server"]
@@ -950,7 +980,8 @@ def render_run(run: dict) -> list[str]:
         problems = f" ({failed})" if failed else ""
         lines.append(
             f"| {family['label']}{problems} | {len(family['paths'])} "
-            f"| {query_counts(family)} | {fmt(single_request_ms(family))} "
+            f"| {query_counts(family)} | {fmt(first_request_ms(family))} "
+            f"| {fmt(single_request_ms(family))} | {fmt(cached_request_ms(family))} "
             f"| {wrk['requests']} in {family['seconds']:.0f} s "
             f"| {fmt(server.get('p50_ms'))} | {fmt(server.get('p95_ms'))} "
             f"| {fmt(server.get('p99_ms'))} | {client(wrk, 'p50_ms')} | {client(wrk, 'p95_ms')} "
@@ -961,7 +992,7 @@ def render_run(run: dict) -> list[str]:
     mixed = site["mixed"]
     lines += [
         f"| **mixed** (every family, equal weight) | "
-        f"{sum(len(f['paths']) for f in site['families'])} | | "
+        f"{sum(len(f['paths']) for f in site['families'])} | | | | "
         f"| {mixed['wrk']['requests']} in {mixed['seconds']:.0f} s "
         f"| {fmt(mixed['server'].get('p50_ms'))} | {fmt(mixed['server'].get('p95_ms'))} "
         f"| {fmt(mixed['server'].get('p99_ms'))} | {client(mixed['wrk'], 'p50_ms')} "
@@ -1105,6 +1136,7 @@ def target_checks(runs: list[dict]) -> list[tuple[bool, str]]:
             (
                 p95 <= limit and not failed,
                 f"{family['label']}: server p95 {fmt(p95)} ms (target ≤ {limit} ms)"
+                + ("" if key == "admin" else ", served from the page cache")
                 + (f"; {failed}" if failed else ""),
             )
         )
@@ -1116,12 +1148,13 @@ def target_checks(runs: list[dict]) -> list[tuple[bool, str]]:
             )
         )
     for family in families:
-        floor, p50 = family_floor(family), family["server"].get("p50_ms", 0)
+        # The page computed, not its cached copy: the copy would be within any ratio.
+        floor, page = family_floor(family), single_request_ms(family)
         checks.append(
             (
-                bool(floor) and p50 <= FLOOR_RATIO * floor,
-                f"{family['label']}: server p50 {fmt(p50)} ms, floor {floor_text(family)} ms, "
-                f"ratio {ratio(p50, floor)} (target ≤ {FLOOR_RATIO}×)",
+                bool(floor) and page <= FLOOR_RATIO * floor,
+                f"{family['label']}: the page computed alone {fmt(page)} ms, floor "
+                f"{floor_text(family)} ms, ratio {ratio(page, floor)} (target ≤ {FLOOR_RATIO}×)",
             )
         )
     by_articles = {nominal(r): r for r in runs}
@@ -1357,6 +1390,8 @@ def main(argv: list[str]) -> None:
             "machine": machine_facts(wrk_version, datasette),
             "database": database_facts(url),
             "conn_max_age": production_env(url, secret)["CONN_MAX_AGE"],
+            "cache": "Redis (REDIS_URL)" if os.environ.get("REDIS_URL") else "local memory",
+            "page_cache_seconds": os.environ.get("PUBLIC_PAGE_CACHE_SECONDS", "900"),
             "command": args.command,
             "settings": {key: getattr(args, key) for key in SETTINGS},
         }

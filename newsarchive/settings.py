@@ -128,6 +128,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The cache holds the linker's automaton version and rendered fragments: Redis when
 # REDIS_URL is set (shared by every app server), this process's memory otherwise.
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# How long an anonymous reader's page is kept whole at most (articles.caching.
+# cache_public_page); a change to the archive retires it at once anyway. 0: never kept.
+PUBLIC_PAGE_CACHE_SECONDS = int(os.environ.get("PUBLIC_PAGE_CACHE_SECONDS", "900"))
 if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}

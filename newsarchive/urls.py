@@ -8,6 +8,8 @@ from django.views.generic import TemplateView
 from actors.sitemaps import ActorSitemap, TalkSitemap
 from articles.sitemaps import ArticleSitemap, TopicSitemap
 
+from .language import choose_language
+
 admin.site.site_header = "newsarchive curation"
 admin.site.site_title = "newsarchive"
 admin.site.index_title = "Curation"
@@ -21,7 +23,7 @@ sitemaps = {
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", choose_language, name="set_language"),
     path("api/", include("newsarchive.api_urls")),
     path("sitemap.xml", sitemap, {"sitemaps": sitemaps}, name="sitemap"),
     path(

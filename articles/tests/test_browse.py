@@ -375,9 +375,9 @@ def test_list_pages_run_bounded_queries(client, django_assert_max_num_queries, n
 
 
 def test_french_interface(client):
-    client.post(reverse("set_language"), {"language": "fr", "next": "/"})
+    client.get(reverse("set_language"), {"language": "fr", "next": "/"})
     page = client.get(reverse("articles:list")).content.decode()
     assert '<html lang="fr">' in page
     assert "Acteurs" in page
-    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    client.get(reverse("set_language"), {"language": "en", "next": "/"})
     assert '<html lang="en">' in client.get(reverse("articles:list")).content.decode()
