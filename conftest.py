@@ -26,6 +26,9 @@ def pages_computed(settings):
     """Pages are computed for each request, as the tests of their content and queries
     expect; articles/tests/test_page_cache.py turns the whole-page cache back on."""
     settings.PUBLIC_PAGE_CACHE_SECONDS = 0
+    # And figures are counted again after every change: articles/tests/test_caching.py
+    # turns the window of stale figures back on where it is tested.
+    settings.ARCHIVE_FIGURES_STALE_SECONDS = 0
 
 
 @pytest.fixture

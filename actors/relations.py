@@ -46,6 +46,7 @@ class Relation:
             "relation-counts",
             self.key,
             lambda: (self.talks().count(), self.articles().count()),
+            stale_ok=True,
         )
         return self
 
@@ -57,7 +58,7 @@ class Relation:
     def topics_by_year(self):
         """[(year, [(topic, count)])] over the relation's talks and articles, counted once per
         archive version."""
-        return cached("relation-topics", self.key, self._count_topics_by_year)
+        return cached("relation-topics", self.key, self._count_topics_by_year, stale_ok=True)
 
     def _count_topics_by_year(self):
         rows = (

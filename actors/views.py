@@ -72,7 +72,7 @@ def co_mentioned(actor: Actor) -> dict:
     its latest ``CO_MENTIONED_SAMPLE`` (a state is in most of a million articles):
     ``{"articles": how many were read, "rows": [{actor__slug, actor__name, actor__kind,
     count}]}``, counted once per archive version."""
-    return cached("co-mentioned", actor.pk, lambda: _count_co_mentioned(actor))
+    return cached("co-mentioned", actor.pk, lambda: _count_co_mentioned(actor), stale_ok=True)
 
 
 def _count_co_mentioned(actor: Actor) -> dict:

@@ -28,6 +28,7 @@ Bulk paths that bypass model signals (COPY, ``bulk_create``, ``bulk_update``,
 
 import hashlib
 import os
+import threading
 import time
 from collections.abc import Callable
 from functools import wraps
@@ -54,6 +55,8 @@ PUBLIC_APPS = ("articles", "actors")
 NOT_PUBLIC = {"seedentry", "talksuggestion"}
 
 _memo: dict[str, float | int] = {"version": 0, "read_at": float("-inf")}
+#: Whether the request being served got a figure older than the archive (``stale_ok``).
+_request_state = threading.local()
 _missing = object()
 #: Changes this process made in transactions not yet committed (see the module's notes).
 _pending_changes = 0
@@ -127,18 +130,41 @@ def _key_version() -> str:
     return version
 
 
-def cached(name: str, parts: Any, compute: Callable[[], T], timeout: int = CACHE_SECONDS) -> T:
+def cached(
+    name: str,
+    parts: Any,
+    compute: Callable[[], T],
+    timeout: int = CACHE_SECONDS,
+    *,
+    stale_ok: bool = False,
+) -> T:
     """``compute()``, cached under ``name`` and ``parts`` until the archive changes.
 
     ``parts`` is anything with a stable ``repr`` that tells one result from another: the
     normalized filters, the language of the interface, a primary key.
+
+    ``stale_ok``: a figure that takes seconds to count over a large archive (facet counts,
+    charts) may be served as it was up to ``ARCHIVE_FIGURES_STALE_SECONDS`` after it was
+    computed, whatever changed since: without, every change to the archive (an editor's
+    save) would make the next reader of every page wait for all of them again. Never to
+    the process that made the change before its commit, which sees it at once.
     """
     digest = hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
     key = f"archive:{name}:{_key_version()}:{digest}"
     value = cache.get(key, _missing)
-    if value is _missing:
-        value = compute()
-        cache.set(key, value, timeout)
+    if value is not _missing:
+        return value
+    shared = stale_ok and not _bump_is_pending()
+    latest_key = f"archive:{name}:latest:{digest}"
+    if shared and settings.ARCHIVE_FIGURES_STALE_SECONDS:
+        latest = cache.get(latest_key)
+        if latest is not None and time.time() - latest[0] < settings.ARCHIVE_FIGURES_STALE_SECONDS:
+            _request_state.served_stale = True
+            return latest[1]
+    value = compute()
+    cache.set(key, value, timeout)
+    if shared:
+        cache.set(latest_key, (time.time(), value), timeout)
     return value
 
 
@@ -195,6 +221,9 @@ def cache_public_page(view, *, vary_on_accept: bool = False):
         response = cache.get(key)
         if response is not None:
             return response
+        # A page built from figures older than the archive is not kept: once they are
+        # counted again, the next reader gets them.
+        _request_state.served_stale = False
         response = view(request, *args, **kwargs)
         if isinstance(response, SimpleTemplateResponse) and not response.is_rendered:
             response.add_post_render_callback(
@@ -213,6 +242,7 @@ def _keep_page(request, key: str, response, timeout: int) -> None:
     session = getattr(request, "session", None)
     if (
         response.status_code == 200
+        and not _request_state.served_stale
         and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
         and not (session is not None and session.modified)
         and not response.streaming

@@ -482,7 +482,9 @@ class ActorFrequencies:
     def current(cls) -> "ActorFrequencies":
         """The frequencies of the archive as it is, counted once per archive version."""
         # A count reads every confirmed link: kept for as long as the archive is unchanged.
-        return cached("actor-frequencies", (), cls.count, timeout=FREQUENCIES_SECONDS)
+        return cached(
+            "actor-frequencies", (), cls.count, timeout=FREQUENCIES_SECONDS, stale_ok=True
+        )
 
     @classmethod
     def count(cls) -> "ActorFrequencies":

@@ -84,6 +84,7 @@ def activity_context(articles, talks=None, *, last_months=None, chart_id="activi
             get_language(),
         ),
         lambda: _draw_activity(articles, talks, last_months, chart_id),
+        stale_ok=True,
     )
 
 

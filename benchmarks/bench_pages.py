@@ -28,7 +28,8 @@ over Datasette's, pair by pair.
 Everything lands in ``--output`` (benchmarks/RESULTS.md): date, commit, machine, every
 figure, and which targets of issue #8 are met. The raw figures of each size are kept in
 ``benchmarks/data/results-<N>.json``; ``--reuse-results`` renders a size from that file
-instead of measuring it again (to add the 1,000,000 run to earlier ones).
+instead of measuring it again (to add the 1,000,000 run to earlier ones), and
+``--reuse-datasette`` measures our server again but takes Datasette's figures from it.
 """
 
 import argparse
@@ -1076,6 +1077,16 @@ def render_datasette(runs: list[dict]) -> list[str]:
         lines += [
             f"### {run['label']} (SQLite file {run['datasette']['file_bytes'] / 1e9:.2f} GB)",
             "",
+            *(
+                [
+                    f"Datasette's side was measured {run['datasette']['measured']} on the same "
+                    "database and machine (`--reuse-datasette`); ours again on "
+                    f"{run['machine']['date']}.",
+                    "",
+                ]
+                if run["datasette"].get("measured")
+                else []
+            ),
             "| page | ours req/s | Datasette req/s | ours / Datasette | ours client p95 "
             "| Datasette client p95 | other CPU | Datasette request |",
             "|---|--:|--:|--:|--:|--:|--:|---|",
@@ -1352,6 +1363,13 @@ def parse_args(argv: list[str]):
         help="for a size whose benchmarks/data/results-<label>.json exists, report it "
         "instead of measuring again",
     )
+    parser.add_argument(
+        "--reuse-datasette",
+        action="store_true",
+        help="for a size whose benchmarks/data/results-<label>.json holds Datasette's figures, "
+        "measure our server again but take Datasette's from that file (they do not depend on "
+        "this project's code, and exporting a million articles takes long)",
+    )
     parser.add_argument("--output", type=Path, default=BENCH / "RESULTS.md")
     args = parser.parse_args(argv)
     # What measured a size: a later --reuse-results only renders it again.
@@ -1395,9 +1413,16 @@ def main(argv: list[str]) -> None:
             "command": args.command,
             "settings": {key: getattr(args, key) for key in SETTINGS},
         }
+        earlier = json.loads(saved.read_text(encoding="utf-8")) if saved.exists() else {}
         with tempfile.TemporaryDirectory(prefix="bench-pages-") as workdir:
             run["site"] = measure_site(url, label, args, secret, Path(workdir))
-            if not args.skip_datasette:
+            if args.reuse_datasette and earlier.get("datasette"):
+                log(f"[{label}] Datasette's figures of {earlier['machine']['date']} reused")
+                run["datasette"] = {
+                    **earlier["datasette"],
+                    "measured": earlier["datasette"].get("measured", earlier["machine"]["date"]),
+                }
+            elif not args.skip_datasette:
                 run["datasette"] = measure_datasette(url, label, run["site"], args)
         saved.write_text(json.dumps(run, indent=1, default=str), encoding="utf-8")
         runs.append(run)

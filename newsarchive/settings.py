@@ -131,6 +131,9 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 # How long an anonymous reader's page is kept whole at most (articles.caching.
 # cache_public_page); a change to the archive retires it at once anyway. 0: never kept.
 PUBLIC_PAGE_CACHE_SECONDS = int(os.environ.get("PUBLIC_PAGE_CACHE_SECONDS", "900"))
+# How long after it was counted a slow figure (facet counts, charts) may still be shown
+# when the archive has changed since (articles.caching.cached, stale_ok). 0: never.
+ARCHIVE_FIGURES_STALE_SECONDS = int(os.environ.get("ARCHIVE_FIGURES_STALE_SECONDS", "300"))
 if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}

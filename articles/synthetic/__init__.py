@@ -14,12 +14,13 @@ import sys
 import time
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.db import connection, connections, transaction
 
 from actors.linking import invalidate_linker
-from actors.models import Actor, Alias, Talk
+from actors.models import Actor, Alias
 from articles.caching import archive_changed
-from articles.models import Article, SeedEntry
+from articles.models import Article, Outlet, SeedEntry, Topic
 
 from . import bulk
 from .cast import Cast
@@ -200,7 +201,7 @@ def generate_archive(
         maintenance = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
         meter.note(f"{maintenance}...")
         with connection.cursor() as cursor:
-            for table in (*bulk.TABLES, Talk._meta.db_table):
+            for table in (*bulk.TABLES, *reference_tables()):
                 cursor.execute(f"{maintenance} {table}")
             # Searches read the GIN index's pending entries one by one: merge them now.
             cursor.execute(
@@ -213,6 +214,21 @@ def generate_archive(
     report.articles, report.links = meter.articles, meter.links
     report.seconds = time.perf_counter() - started
     return report
+
+
+def reference_tables() -> list[str]:
+    """The tables of actors, talks, outlets and topics, written just before the articles.
+
+    They have no statistics until autovacuum gets to them, and the planner sizes its joins
+    by them: without, it took the 5,000 actors for 617 and read every confirmed link of
+    each to count the facets of 5,000 articles (2 s instead of 0.3 s at a million)."""
+    models = [*apps.get_app_config("actors").get_models(), Outlet, Topic]
+    return [
+        model._meta.db_table
+        for model in models
+        if not model._meta.model_name.startswith("historical")
+        and model._meta.db_table not in bulk.TABLES
+    ]
 
 
 class Progress:

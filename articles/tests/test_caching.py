@@ -105,6 +105,12 @@ def test_another_process_sees_the_new_version(monkeypatch):
     monkeypatch.setattr(caching, "VERSION_MEMO_SECONDS", 0.0)
     compute = Counter()
     cached("figure", (), compute)
+    change_elsewhere()
+    assert cached("figure", (), compute) == 2
+
+
+def change_elsewhere():
+    """A change committed by another process (the memo of the version must be off)."""
     if connection.vendor == "postgresql":
         # Another process: its own connection, outside this test's transaction.
         import psycopg
@@ -123,7 +129,28 @@ def test_another_process_sees_the_new_version(monkeypatch):
         from django.core.cache import cache
 
         cache.incr(caching.VERSION_KEY)
-    assert cached("figure", (), compute) == 2
+
+
+def test_a_slow_figure_may_be_served_stale_for_a_while(monkeypatch, settings):
+    settings.ARCHIVE_FIGURES_STALE_SECONDS = 300
+    monkeypatch.setattr(caching, "VERSION_MEMO_SECONDS", 0.0)
+    slow, exact = Counter(), Counter()
+    cached("slow", (), slow, stale_ok=True)
+    cached("exact", (), exact)
+    change_elsewhere()
+    assert cached("slow", (), slow, stale_ok=True) == 1  # counted 0 s ago: still shown
+    assert cached("exact", (), exact) == 2
+    later = caching.time.time() + 301
+    monkeypatch.setattr(caching.time, "time", lambda: later)
+    assert cached("slow", (), slow, stale_ok=True) == 2  # past the window: counted again
+
+
+def test_the_writer_never_gets_a_stale_figure_of_its_own_change(settings):
+    settings.ARCHIVE_FIGURES_STALE_SECONDS = 300
+    slow = Counter()
+    cached("slow", (), slow, stale_ok=True)
+    make_article(title="Mine")  # not committed: this process alone sees it
+    assert cached("slow", (), slow, stale_ok=True) == 2
 
 
 def test_bulk_paths_say_so_themselves():

@@ -200,3 +200,13 @@ def test_what_a_killed_run_set_aside_is_restored_by_the_next(tmp_path, monkeypat
     assert sorted(map(repr, bulk.secondary_schema())) == sorted(map(repr, before))
     assert not (tmp_path / "schema.json").exists()
     assert not bulk.restore_pending()
+
+
+def test_the_tables_the_planner_sizes_joins_by_are_analyzed_too():
+    from articles.synthetic import reference_tables
+
+    tables = set(reference_tables())
+    assert {"actors_actor", "actors_alias", "actors_role", "articles_outlet"} <= tables
+    assert {"actors_talk", "actors_talkparticipant", "articles_topic"} <= tables
+    assert not {table for table in tables if "historical" in table}
+    assert not tables & set(bulk.TABLES)  # analyzed with the articles already

@@ -115,3 +115,16 @@ def test_the_page_cache_can_be_turned_off(client, settings):
     client.get(url)
     again = client.get(url)
     assert again.context is not None  # rendered from its template, not a kept copy
+
+
+def test_a_page_built_from_stale_figures_is_not_kept(client, settings, monkeypatch):
+    from articles import caching
+    from articles.tests.test_caching import change_elsewhere
+
+    settings.ARCHIVE_FIGURES_STALE_SECONDS = 300
+    monkeypatch.setattr(caching, "VERSION_MEMO_SECONDS", 0.0)
+    url = reverse("articles:list")
+    client.get(url)  # facet counts counted, the page kept
+    change_elsewhere()
+    assert client.get(url).context is not None  # computed, with the facet counts as they were
+    assert client.get(url).context is not None  # and not kept: computed again
