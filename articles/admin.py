@@ -3,7 +3,7 @@ from difflib import SequenceMatcher
 
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import EmptyResultSet, PermissionDenied, ValidationError
 from django.db.models import OuterRef, Q
 from django.http import Http404
 from django.template.response import TemplateResponse
@@ -23,6 +23,7 @@ from actors.models import TalkReport
 from newsarchive.db import SubqueryCount
 from newsarchive.pagination import CappedPaginator
 
+from .caching import cached
 from .models import (
     Article,
     ArticleActor,
@@ -32,6 +33,7 @@ from .models import (
     TalkSuggestion,
     Topic,
 )
+from .normalize import canonical_url
 from .publishing import set_status
 from .search import clean_query, text_matches, uses_postgres_search
 from .suggestions import confirm_talk_suggestion, evidence_html, suggest
@@ -309,6 +311,43 @@ class SuggestionFilter(admin.SimpleListFilter):
         return queryset
 
 
+#: How many of a search's newest matches the article changelist lists (docs/scale.md).
+ADMIN_SEARCH_MATCHES = 200
+#: How many of the newest articles are searched first for them.
+ADMIN_SEARCH_RECENT = 20_000
+
+
+def newest_matches(articles, matching) -> list[int]:
+    """The ids of the newest ``ADMIN_SEARCH_MATCHES`` of ``matching`` (a full-text search
+    of ``articles``), newest first.
+
+    The planner cannot tell a rare word from a common one: search vectors of over 1 kB get
+    no statistics, so every word seems to be in 0.5% of the articles. Walking the date
+    order until enough match is quick for a common word but reads the whole table for a
+    rare one (over 30 s at a million articles), and the full-text index is quick for a
+    rare word but reads every match of a common one. So the newest articles are searched
+    first, a bounded read: a common word has enough matches among them. Otherwise the word
+    is rare, and the full-text index finds all of its matches.
+    """
+    newest_first = ("-published_on", "-id")
+    recent = list(
+        articles.order_by(*newest_first).values_list("pk", flat=True)[:ADMIN_SEARCH_RECENT]
+    )
+    found = list(
+        matching.filter(pk__in=recent)
+        .order_by(*newest_first)
+        .values_list("pk", flat=True)[:ADMIN_SEARCH_MATCHES]
+    )
+    if len(found) == ADMIN_SEARCH_MATCHES or len(recent) < ADMIN_SEARCH_RECENT:
+        return found
+    every_match = list(matching.order_by().values_list("pk", flat=True))
+    return list(
+        articles.filter(pk__in=every_match)
+        .order_by(*newest_first)
+        .values_list("pk", flat=True)[:ADMIN_SEARCH_MATCHES]
+    )
+
+
 @admin.register(Article)
 class ArticleAdmin(CuratedHistoryAdmin):
     list_display = [
@@ -358,15 +397,27 @@ class ArticleAdmin(CuratedHistoryAdmin):
         return changelist
 
     def get_search_results(self, request, queryset, search_term):
+        link = search_term.strip()  # whole: the query's cleaning would cut a long one
+        if link.startswith(("http://", "https://")):
+            # A pasted link finds its article however it was written (tracking
+            # parameters, http or https), through the index of canonical links.
+            return queryset.filter(canonical_url=canonical_url(link)), False
         text = clean_query(search_term)
         if not (text and uses_postgres_search()):
             return super().get_search_results(request, queryset, search_term)
         # ``icontains`` on title and byline reads every row: the full-text index finds the
-        # words of the title and body instead, in the article's language. A pasted source
-        # URL and an outlet's name still find their articles, through their own indexes.
+        # words of the title and body instead, in the article's language, and an outlet's
+        # name its articles through their index (an unindexed condition in this OR would
+        # make it a scan of every row).
         outlets = Outlet.objects.filter(name__icontains=text).values_list("pk", flat=True)
-        found = text_matches(text) | Q(source_url=text) | Q(outlet__in=list(outlets[:50]))
-        return queryset.filter(found), False
+        found = text_matches(text) | Q(outlet__in=list(outlets[:50]))
+        matching = queryset.filter(found)
+        try:
+            selection = str(matching.query)
+        except EmptyResultSet:
+            return queryset.none(), False
+        newest = cached("admin-search", selection, lambda: newest_matches(queryset, matching))
+        return queryset.filter(pk__in=newest), False
 
     def get_queryset(self, request):
         links = ArticleActor.objects.filter(article=OuterRef("pk"))

@@ -4,6 +4,7 @@ import pytest
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db import connection
 from django.urls import reverse
 
 from actors.models import Actor, Alias, Role, Talk, TalkParticipant, TalkReport, TalkTopic
@@ -221,3 +222,35 @@ def test_a_search_in_the_article_changelist_skips_the_date_drill_down(editor_cli
     assert searching.context["cl"].date_hierarchy is None
     assert 'class="toplinks"' not in searching.content.decode()
     assert searching.context["cl"].result_count >= 1
+
+
+@pytest.mark.parametrize("recent", [20_000, 2])
+def test_an_admin_search_lists_its_newest_matches_newest_first(editor_client, monkeypatch, recent):
+    """On PostgreSQL, the newest ADMIN_SEARCH_MATCHES matches, found among the newest
+    articles or (too few there: a rare word) through the full-text index; on SQLite, which
+    searches with Django's own lookups, every match."""
+    from articles import admin as article_admin
+
+    monkeypatch.setattr(article_admin, "ADMIN_SEARCH_MATCHES", 3)
+    monkeypatch.setattr(article_admin, "ADMIN_SEARCH_RECENT", recent)
+    for day in (3, 1, 2):
+        make_article(title=f"Zanzibarian envoy, day {day}", published_on=f"2024-05-0{day}")
+    make_article(title="Nothing of the kind")
+    make_article(title="Zanzibarian envoy, older", published_on="2023-01-01")
+    response = editor_client.get("/admin/articles/article/", {"q": "Zanzibarian"})
+    listed = [article.title for article in response.context["cl"].result_list]
+    newest = [f"Zanzibarian envoy, day {day}" for day in (3, 2, 1)]
+    if connection.vendor == "postgresql":
+        assert listed == newest
+    else:
+        assert listed == [*newest, "Zanzibarian envoy, older"]
+
+
+def test_a_pasted_link_finds_its_article_in_the_admin(editor_client):
+    article = make_article(
+        title="Linked from elsewhere", source_url="https://News.example/story?id=7&utm_source=x"
+    )
+    response = editor_client.get(
+        "/admin/articles/article/", {"q": " http://news.example/story?id=7 "}
+    )
+    assert [a.pk for a in response.context["cl"].result_list] == [article.pk]
