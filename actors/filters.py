@@ -6,13 +6,13 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from articles.filters import FilterNoticesMixin, modified_since_filter
+from articles.filters import ChoiceListsMixin, FilterNoticesMixin, modified_since_filter
 from articles.models import Topic
 
 from .models import Actor, Talk
 
 
-class ActorFilter(FilterNoticesMixin, django_filters.FilterSet):
+class ActorFilter(ChoiceListsMixin, FilterNoticesMixin, django_filters.FilterSet):
     name = django_filters.CharFilter(label=_("Name"), method="filter_name")
     kind = django_filters.ChoiceFilter(label=_("Kind"), choices=Actor.Kind.choices)
     state = django_filters.ModelChoiceFilter(
@@ -64,7 +64,7 @@ class StatePairFilter(django_filters.Filter):
     field_class = StatePairField
 
 
-class TalkFilter(FilterNoticesMixin, django_filters.FilterSet):
+class TalkFilter(ChoiceListsMixin, FilterNoticesMixin, django_filters.FilterSet):
     state = StatePairFilter(label=_("States"), method="filter_states")
     kind = django_filters.ChoiceFilter(label=_("Kind"), choices=Talk.Kind.choices)
     participant = django_filters.ModelChoiceFilter(

@@ -9,7 +9,8 @@ import datetime
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import CharField, Exists, OuterRef, Q, Value
+from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 
@@ -114,7 +115,60 @@ class FilterNoticesMixin:
         ]
 
 
-class ArticleFilter(FilterNoticesMixin, django_filters.FilterSet):
+class ChoiceListsMixin:
+    """The form's drop-down lists of records (states, topics, outlets), read together.
+
+    Each would otherwise be a query of its own on every page that shows the form: all are
+    read in one, when the form is first rendered (never by the feeds or the API, which
+    only validate), and cached until the archive changes. Validating a value still looks
+    it up through the field's queryset. The records are listed by ``name``.
+    """
+
+    @property
+    def form(self):
+        if not hasattr(self, "_form"):
+            form = super().form
+            lists = {
+                name: field
+                for name, field in form.fields.items()
+                if isinstance(field, forms.ModelChoiceField) and not field.widget.is_hidden
+            }
+            for name, field in lists.items():
+                # Django's own setter: django-filter's would wrap the list in a model iterator.
+                forms.ChoiceField.choices.fset(field, self._choice_list(name, field, lists))
+        return self._form
+
+    def _choice_list(self, name, field, lists):
+        def choices():
+            options = cached(
+                "choice-lists", (type(self).__name__, *lists), lambda: read_choice_lists(lists)
+            )
+            empty = [] if field.empty_label is None else [("", field.empty_label)]
+            return empty + options[name]
+
+        return choices
+
+
+def read_choice_lists(lists: dict[str, forms.ModelChoiceField]) -> dict[str, list[tuple[str, str]]]:
+    """``{field name: [(value, name), ...]}`` for these fields, in one query."""
+    text = CharField()
+    queries = [
+        field.queryset.order_by()
+        .annotate(
+            list_name=Value(name, output_field=text),
+            choice_value=Cast(field.to_field_name or "pk", output_field=text),
+        )
+        .values_list("list_name", "choice_value", "name")
+        for name, field in lists.items()
+    ]
+    rows = queries[0].union(*queries[1:], all=True).order_by("list_name", "name")
+    options = {name: [] for name in lists}
+    for name, value, record_name in rows:
+        options[name].append((value, record_name))
+    return options
+
+
+class ArticleFilter(ChoiceListsMixin, FilterNoticesMixin, django_filters.FilterSet):
     SORTS = {
         "newest": ["-published_on", "-id"],
         "oldest": ["published_on", "id"],

@@ -5,6 +5,7 @@ import datetime
 import feedparser
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from actors.models import Actor, Talk, TalkReport
@@ -381,3 +382,26 @@ def test_french_interface(client):
     assert "Acteurs" in page
     client.get(reverse("set_language"), {"language": "en", "next": "/"})
     assert '<html lang="en">' in client.get(reverse("articles:list")).content.decode()
+
+
+def test_the_filter_form_lists_states_topics_and_outlets_read_in_one_query():
+    # Not bound to a page: the form alone, as the list templates render it.
+    filterset = ArticleFilter({"outlet": "times-of-israel"}, queryset=Article.objects.all())
+    assert filterset.is_valid()  # looks the outlet up
+    with CaptureQueriesContext(connection) as queries:
+        html = str(filterset.form)
+    lists = [q["sql"] for q in queries if "articles_topic" in q["sql"]]
+    assert len(lists) == 1 and "UNION" in lists[0].upper()
+    assert "articles_outlet" in lists[0] and "actors_actor" in lists[0]
+    assert '<option value="israel">Israel</option>' in html
+    assert '<option value="sanctions-on-iran">' in html
+    assert '<option value="times-of-israel" selected>' in html
+
+    Outlet.objects.create(name="Al-Monitor", slug="al-monitor")
+    refreshed = ArticleFilter({}, queryset=Article.objects.all())
+    assert '<option value="al-monitor">Al-Monitor</option>' in str(refreshed.form)
+
+
+def test_a_filter_value_is_still_validated_against_the_records():
+    filterset = ArticleFilter({"outlet": "no-such-outlet"}, queryset=Article.objects.all())
+    assert "outlet" in filterset.form.errors
