@@ -36,7 +36,7 @@ from .models import (
 from .normalize import canonical_url
 from .publishing import set_status
 from .search import clean_query, text_matches, uses_postgres_search
-from .suggestions import confirm_talk_suggestion, evidence_html, suggest
+from .suggestions import confirm_talk_suggestion, evidence_html, suggest, suggest_many
 
 
 def _id_or_404(field, value):
@@ -498,15 +498,11 @@ class ArticleAdmin(CuratedHistoryAdmin):
         description=_("Run the linker again on the selected articles"), permissions=["change"]
     )
     def suggest_again(self, request, queryset):
-        linker = get_linker()
-        totals = [suggest(article, linker) for article in queryset]
+        report = suggest_many(list(queryset), get_linker())
         self.message_user(
             request,
             _("%(actors)d new actor suggestions, %(talks)d new talk suggestions.")
-            % {
-                "actors": sum(r.suggested for r in totals),
-                "talks": sum(r.talks for r in totals),
-            },
+            % {"actors": report.suggested, "talks": report.talks},
         )
 
     @admin.action(description=_("Publish the selected articles"), permissions=["change"])

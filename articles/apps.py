@@ -16,11 +16,11 @@ class ArticlesConfig(AppConfig):
     def ready(self):
         from . import signals  # noqa: F401 - connects the receivers
         from .caching import connect_invalidation
-        from .importing import article_imported
+        from .importing import articles_imported
         from .suggestions import suggest_for_imported
 
         # The hook between import and entity linking.
-        article_imported.connect(suggest_for_imported, dispatch_uid="suggest-on-import")
+        articles_imported.connect(suggest_for_imported, dispatch_uid="suggest-on-import")
 
         # Cached page figures are retired whenever public data changes.
         connect_invalidation()

@@ -16,9 +16,9 @@ The pipeline has three stages:
    record in its own savepoint, with the outlet it may create, committing a hundred
    records at a time; it counts what it did in an ``ImportReport``.
 
-``article_imported`` is the hook for entity linking: it is sent once per created or
-updated article, inside the article's own transaction, so that an import killed at any
-moment never leaves an article saved without its links.
+``articles_imported`` is the hook for entity linking: it is sent once per batch with the
+articles created or updated, inside the batch's transaction, so that an import killed at
+any moment never leaves an article saved without its links.
 """
 
 from __future__ import annotations
@@ -57,12 +57,14 @@ from .languages import ISO_639_1
 from .models import Article, Outlet, PublicationStatus
 from .normalize import canonical_url, content_hash, strip_unbalanced_bidi
 
-#: Sent with ``sender=Article, article=<Article>, created=<bool>`` once per article
-#: that an import created or updated, inside the article's transaction (in a savepoint of
-#: its own, so a failing receiver costs its own work and a warning, never the article).
-#: Skipped and rejected records send nothing; what receivers write during a dry run or a
-#: rolled-back ``--atomic`` import is rolled back with the articles.
-article_imported = Signal()
+#: Sent with ``sender=Article, articles=[(<Article>, created: bool), ...]`` once per batch
+#: of records (``COMMIT_EVERY``) for the articles an import created or updated, inside
+#: the batch's transaction, before it commits: in a savepoint, so that a failing receiver
+#: costs its own work, never the articles. It is then sent again for each article of the
+#: batch alone, so that one article's failure costs that article's links and a warning
+#: only. Skipped and rejected records are not in it; what receivers write during a dry
+#: run or a rolled-back ``--atomic`` import is rolled back with the articles.
+articles_imported = Signal()
 
 USER_AGENT = "newsarchive/0.1"
 #: Records imported per transaction.
@@ -748,7 +750,7 @@ def read_html(markup: str) -> Iterator[Item]:
     if not markup.strip():
         return
     # trafilatura takes most of a second to import, and this module is imported at
-    # start-up (apps.ready connects to article_imported): only when a page is read.
+    # start-up (apps.ready connects to articles_imported): only when a page is read.
     import trafilatura
 
     extracted = trafilatura.extract(
@@ -964,6 +966,8 @@ class Importer:
         self.started = time.monotonic()
         self._outlets: dict[str, Outlet] = {}
         self._outlets_by_host: dict[str, Outlet] | None = None
+        #: The batch's created or updated articles, by id: {id: (article, created)}.
+        self._saved: dict[int, tuple[Article, bool]] = {}
 
     # ---- sources
 
@@ -1017,9 +1021,11 @@ class Importer:
                             break
                         seen += 1
                         self._import_item(summary, position, item)
+                    self._announce_batch()
             except DatabaseError as error:
                 # The batch did not commit (the database went away, say): nothing of it
                 # was imported, whatever was counted, and the rest would fail alike.
+                self._saved.clear()
                 self._restore_counts(summary, counted)
                 failure = (
                     f"the database failed ({error}); records {first} to {seen} were not "
@@ -1085,8 +1091,6 @@ class Importer:
         try:
             with transaction.atomic():
                 outcome, article, new_outlet = self._save(clean)
-                if article is not None and self.announce:
-                    self._announce(article, created=outcome == CREATED)
         except ValidationError as error:
             raise RecordError(validation_message(error)) from None
         except DatabaseError as error:
@@ -1094,18 +1098,34 @@ class Importer:
         if new_outlet is not None:
             self.report.outlets_created += 1
             self._remember_outlet(new_outlet, clean)
+        if article is not None and self.announce:
+            # Created earlier in the same batch, then updated: still a new article.
+            created = outcome == CREATED or self._saved.get(article.pk, (None, False))[1]
+            self._saved[article.pk] = (article, created)
         return outcome
 
-    def _announce(self, article: Article, *, created: bool) -> None:
-        """Send ``article_imported`` in a savepoint of the article's transaction."""
+    def _announce_batch(self) -> None:
+        """Send ``articles_imported`` for the batch's articles, in the batch's transaction."""
+        saved, self._saved = list(self._saved.values()), {}
+        if not saved:
+            return
         try:
             with transaction.atomic():
-                article_imported.send(sender=Article, article=article, created=created)
-        except Exception as error:  # a receiver's bug must not cost the article
-            self._warn(
-                f"{article.title[:80]!r}: kept, but linking failed ({error});"
-                " `manage.py link_articles` links it again"
-            )
+                articles_imported.send(sender=Article, articles=saved)
+        except Exception:
+            # Each article again on its own: the others keep their links.
+            self._announce_each(saved)
+
+    def _announce_each(self, saved: list[tuple[Article, bool]]) -> None:
+        for article, created in saved:
+            try:
+                with transaction.atomic():
+                    articles_imported.send(sender=Article, articles=[(article, created)])
+            except Exception as error:  # a receiver's bug must not cost the article
+                self._warn(
+                    f"{article.title[:80]!r}: kept, but linking failed ({error});"
+                    " `manage.py link_articles` links it again"
+                )
 
     def _save(self, clean: CleanRecord) -> tuple[str, Article | None, Outlet | None]:
         """Save ``clean``; return the outcome, the article saved (if any) and the new outlet."""
@@ -1254,7 +1274,7 @@ def _run(work: Callable[[], None], report: ImportReport, *, dry_run: bool, atomi
     with transaction.atomic():
         work()
         if dry_run or report.failed:
-            # Rolling back also undoes what article_imported's receivers wrote.
+            # Rolling back also undoes what articles_imported's receivers wrote.
             transaction.set_rollback(True)
             report.rolled_back = True
 

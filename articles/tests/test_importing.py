@@ -21,7 +21,7 @@ from articles.importing import (
     RecordError,
     SourceError,
     SourceFile,
-    article_imported,
+    articles_imported,
     clean_text,
     import_paths,
     import_records,
@@ -535,31 +535,45 @@ def test_a_language_tag_is_reduced_to_its_iso_639_1_code():
 # -------------------------------------------------------------- the hook
 
 
-def test_article_imported_is_sent_once_per_created_or_updated_article_inside_its_transaction():
+def test_articles_imported_is_sent_once_per_batch_with_its_articles_inside_its_transaction():
     received = []
 
-    def receiver(sender, article, created, **kwargs):
-        # Inside the article's transaction: the article is there, not yet committed.
+    def receiver(sender, articles, **kwargs):
+        # Inside the batch's transaction: the articles are there, not yet committed.
         assert connection.in_atomic_block
-        assert Article.objects.filter(pk=article.pk).exists()
-        received.append((sender, article.title, created))
+        assert all(Article.objects.filter(pk=article.pk).exists() for article, _ in articles)
+        received.append((sender, [(article.title, created) for article, created in articles]))
 
-    article_imported.connect(receiver)
+    articles_imported.connect(receiver)
     try:
         import_records([record(), record(url="https://b.example/", title="Second"), record(), {}])
         assert received == [
-            (Article, "Iran and the IAEA agree on inspections", True),
-            (Article, "Second", True),
+            (Article, [("Iran and the IAEA agree on inspections", True), ("Second", True)])
         ]
         received.clear()
         import_records([record(title="Retitled"), record(url="https://b.example/", title="Second")])
-        assert received == [(Article, "Retitled", False)]
+        assert received == [(Article, [("Retitled", False)])]
         received.clear()
         import_records([record(url="https://c.example/", title="Third")], dry_run=True)
         assert received == []
         assert not Article.objects.filter(title="Third").exists()
     finally:
-        article_imported.disconnect(receiver)
+        articles_imported.disconnect(receiver)
+
+
+def test_each_batch_is_announced_before_it_commits(monkeypatch):
+    monkeypatch.setattr(importing, "COMMIT_EVERY", 2)
+    batches = []
+
+    def receiver(sender, articles, **kwargs):
+        batches.append([article.title for article, _ in articles])
+
+    articles_imported.connect(receiver)
+    try:
+        import_records([record(url=f"https://n.example/{n}", title=f"N{n}") for n in range(5)])
+    finally:
+        articles_imported.disconnect(receiver)
+    assert batches == [["N0", "N1"], ["N2", "N3"], ["N4"]]
 
 
 def test_imported_articles_come_with_their_suggested_links():
@@ -573,15 +587,15 @@ class Killed(BaseException):
 
 
 def test_an_import_killed_while_linking_leaves_no_article_without_links():
-    def killed(sender, article, **kwargs):
+    def killed(sender, articles, **kwargs):
         raise Killed
 
-    article_imported.connect(killed)
+    articles_imported.connect(killed)
     try:
         with pytest.raises(Killed):
             import_records([record()])
     finally:
-        article_imported.disconnect(killed)
+        articles_imported.disconnect(killed)
     # The article and its links are one transaction: neither was kept ...
     assert not Article.objects.filter(canonical_url="https://news.example.org/iran-iaea").exists()
     # ... so the rerun creates the article, with its links, instead of skipping it.
@@ -591,20 +605,43 @@ def test_an_import_killed_while_linking_leaves_no_article_without_links():
 
 
 def test_a_failing_receiver_costs_its_own_writes_and_a_warning_never_the_article():
-    def broken(sender, article, **kwargs):
-        link(article, "israel")
+    def broken(sender, articles, **kwargs):
+        for article, _created in articles:
+            link(article, "israel")
         raise DatabaseError("linker exploded")
 
-    article_imported.connect(broken)
+    articles_imported.connect(broken)
     try:
         report = import_records([record()])
     finally:
-        article_imported.disconnect(broken)
+        articles_imported.disconnect(broken)
     assert counts(report) == (1, 0, 0, 0)
     article = Article.objects.get(canonical_url="https://news.example.org/iran-iaea")
     assert not article.actor_links.filter(actor__slug="israel").exists()  # rolled back
     assert any("linking failed (linker exploded)" in warning for warning in report.warnings)
     assert any("link_articles" in warning for warning in report.warnings)
+
+
+def test_one_article_failing_to_link_costs_its_batch_mates_nothing():
+    def broken_on_bad(sender, articles, **kwargs):
+        if any(article.title == "Bad" for article, _created in articles):
+            raise DatabaseError("cannot link Bad")
+
+    articles_imported.connect(broken_on_bad)
+    try:
+        report = import_records(
+            [record(), record(url="https://b.example/", title="Bad", text="Iran again.")]
+        )
+    finally:
+        articles_imported.disconnect(broken_on_bad)
+    assert counts(report) == (2, 0, 0, 0)
+    good = Article.objects.get(canonical_url="https://news.example.org/iran-iaea")
+    assert good.actor_links.filter(actor__slug="iran").exists()
+    assert not Article.objects.get(title="Bad").actor_links.exists()
+    assert [w for w in report.warnings if "linking failed" in w] == [
+        "'Bad': kept, but linking failed (cannot link Bad);"
+        " `manage.py link_articles` links it again"
+    ]
 
 
 # ----------------------------------------------------------- fetch_feeds

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from actors.models import Actor, Talk
 from articles.models import Article, ArticleActor, PublicationStatus, TalkSuggestion
-from articles.suggestions import suggest
+from articles.suggestions import suggest, suggest_many
 from articles.tests.factories import make_article
 
 pytestmark = pytest.mark.django_db
@@ -172,3 +172,39 @@ def test_link_articles_command(imported_seed):
     call_command("link_articles", "--all", stdout=out)
     assert "0 new actor suggestions" in out.getvalue()
     assert Actor.objects.exists()
+
+
+def link_rows(articles):
+    return sorted(
+        ArticleActor.objects.filter(article__in=articles).values_list(
+            "article__title", "actor__slug", "role", "status", "evidence"
+        ),
+        key=repr,
+    )
+
+
+def test_suggesting_for_a_batch_makes_the_links_one_by_one_would(imported_seed):
+    texts = [
+        ("One", "Benjamin Netanyahu spoke with Antony Blinken about Iran."),
+        ("Two", "Israel and the United States discussed Saudi Arabia, said Matthew Miller."),
+        ("Three", "Nothing to link here."),
+    ]
+    kept_by_editor = make_article(title="Kept", body="Iran and Israel.")
+    ArticleActor.objects.create(
+        article=kept_by_editor,
+        actor=Actor.objects.get(slug="iran"),
+        status=ArticleActor.Status.REJECTED,
+    )
+    batch = [make_article(title=t, body=b) for t, b in texts] + [kept_by_editor]
+    report = suggest_many(batch)
+    in_batch = link_rows(batch)
+
+    ArticleActor.objects.filter(article__in=batch, status=ArticleActor.Status.SUGGESTED).delete()
+    one_by_one = sum(suggest(article).suggested for article in batch)
+    assert link_rows(batch) == in_batch
+    assert report.suggested == one_by_one > 0
+    # The editor's rejection stood in both.
+    assert ("Kept", "iran", "mentioned", "rejected", []) in in_batch
+    assert not [
+        row for row in in_batch if row[0] == "Kept" and row[1] == "iran" and row[3] != "rejected"
+    ]

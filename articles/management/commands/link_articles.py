@@ -1,11 +1,16 @@
 """Run the entity linker over a set of articles and record its suggestions."""
 
+from itertools import islice
+
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.dateparse import parse_date
 
 from actors.linking import get_linker
 from articles.models import Article
-from articles.suggestions import suggest
+from articles.suggestions import suggest_many
+
+#: Articles whose new links are written together.
+BATCH = 100
 
 
 class Command(BaseCommand):
@@ -36,9 +41,10 @@ class Command(BaseCommand):
             raise CommandError("Name the articles: ids, --status, --since or --all.")
         linker = get_linker()
         totals = {"articles": 0, "suggested": 0, "kept": 0, "removed": 0, "talks": 0}
-        for article in articles.iterator(chunk_size=500):
-            report = suggest(article, linker)
-            totals["articles"] += 1
+        remaining = articles.iterator(chunk_size=500)
+        while batch := list(islice(remaining, BATCH)):
+            report = suggest_many(batch, linker)
+            totals["articles"] += len(batch)
             for key in ("suggested", "kept", "removed", "talks"):
                 totals[key] += getattr(report, key)
         self.stdout.write(
