@@ -47,6 +47,7 @@ import feedparser
 import nh3
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
+from django.db.models import Q
 from django.dispatch import Signal
 from django.utils.text import slugify
 from lxml import html as lxml_html
@@ -1153,9 +1154,10 @@ class Importer:
         article.canonical_url = canonical_url(article.source_url)
         article.content_hash = content_hash(article.title, article.body)
         # The outlet was found or is being created here, and _find_existing has just
-        # looked the URL up: checking those again would cost three queries a record. The
-        # database still enforces them; a race with another import is refused there.
-        article.full_clean(exclude=["outlet"], validate_constraints=False)
+        # looked the URL up: checking those again (Article.clean, the constraints) would
+        # cost four queries a record. The database still enforces them; a race with
+        # another import is refused there.
+        article.clean_fields(exclude=["outlet"])
         if new_outlet is not None:
             new_outlet.full_clean()
             new_outlet._change_reason = self.change_reason
@@ -1169,18 +1171,21 @@ class Importer:
         """Return the article ``clean`` may update (None for a new one) and whether to skip
         ``clean`` outright as a duplicate of an article's text.
         """
+        # One query, of the keys only: most records of an import are new articles.
+        same = Q(content_hash=clean.content_hash)
         if clean.canonical_url:
-            match = Article.objects.filter(canonical_url=clean.canonical_url).first()
-            if match is not None:
-                return match, False
-        same_text = Article.objects.filter(content_hash=clean.content_hash).order_by("pk")
+            same |= Q(canonical_url=clean.canonical_url)
+        matches = list(
+            Article.objects.filter(same).order_by("pk").values_list("pk", "canonical_url")
+        )
         if clean.canonical_url:
-            # The same text known without a URL: this record tells where it comes from.
-            without_url = same_text.filter(canonical_url="").first()
-            if without_url is not None:
-                return without_url, False
+            by_url = next((pk for pk, url in matches if url == clean.canonical_url), None)
+            # Else the same text known without a URL: this record tells where it comes from.
+            update = by_url or next((pk for pk, url in matches if not url), None)
+            if update is not None:
+                return Article.objects.get(pk=update), False
         # Otherwise the same text is the same article (moved, mirrored or syndicated).
-        return None, same_text.exists()
+        return None, bool(matches)
 
     def _apply_changes(self, article: Article, clean: CleanRecord, outlet: Outlet | None) -> bool:
         """Copy the record's values that differ onto ``article``; return True if any did.
