@@ -119,6 +119,18 @@ class Topic(models.Model):
         return reverse("articles:topic", kwargs={"slug": self.slug})
 
 
+class ArticleHistory(HistoricalRecords):
+    """The history of articles, with their topics.
+
+    A row just created has no topics yet (they point at it): copying them into its first
+    history record found none, in two queries, a fifth of an import's time.
+    """
+
+    def create_historical_record_m2ms(self, history_instance, instance):
+        if history_instance.history_type != "+":
+            super().create_historical_record_m2ms(history_instance, instance)
+
+
 class ArticleQuerySet(models.QuerySet):
     def published(self):
         """The articles the public may see."""
@@ -206,7 +218,7 @@ class Article(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
-    history = HistoricalRecords(m2m_fields=[topics], excluded_fields=["search_vector"])
+    history = ArticleHistory(m2m_fields=[topics], excluded_fields=["search_vector"])
     objects = ArticleManager()
 
     class Meta:

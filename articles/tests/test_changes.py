@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from actors.models import Actor
-from articles.models import Article, PublicationStatus
+from articles.models import Article, PublicationStatus, Topic
 from articles.tests.factories import make_article
 
 pytestmark = pytest.mark.django_db
@@ -58,3 +58,17 @@ def test_change_log_pages_back_in_time(client, django_assert_max_num_queries):
     first_page = {c.when for c in response.context["changes"]}
     assert not first_page & {c.when for c in older.context["changes"]}
     assert Article.objects.filter(pk=article.pk).exists()
+
+
+def test_the_history_of_an_article_keeps_its_topics_from_the_first_change_on():
+    article = make_article(title="Topics over time")
+    first = article.history.earliest()
+    assert first.history_type == "+" and not first.topics.exists()
+
+    topic = Topic.objects.get(slug="sanctions-on-iran")
+    article.topics.add(topic)
+    article.title = "Topics over time, retitled"
+    article.save()
+    latest = article.history.latest()
+    assert latest.history_type == "~"
+    assert list(latest.topics.values_list("topic__slug", flat=True)) == ["sanctions-on-iran"]
