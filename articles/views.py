@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from actors.folding import nfc
 from actors.models import Actor, Talk
-from actors.relations import Relation
+from actors.relations import Relation, with_counts
 from newsarchive.pagination import paginate
 
 from .caching import archive_version, cache_public_page
@@ -54,11 +54,9 @@ def relation_summaries():
     states = Actor.objects.states().in_bulk(
         [slug for pair in RELATIONS for slug in pair], field_name="slug"
     )
-    return [
-        Relation(states[a], states[b]).with_counts()
-        for a, b in RELATIONS
-        if a in states and b in states
-    ]
+    return with_counts(
+        [Relation(states[a], states[b]) for a, b in RELATIONS if a in states and b in states]
+    )
 
 
 @cache_public_page

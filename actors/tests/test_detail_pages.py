@@ -9,6 +9,7 @@ from django.urls import reverse
 from actors import views
 from actors.models import Actor, Role, Talk, TalkReport
 from actors.relations import Relation
+from actors.relations import with_counts as relations_with_counts
 from actors.views import co_mentioned
 from articles.models import ArticleActor, PublicationStatus, Topic
 from articles.tests.factories import link, make_article
@@ -133,3 +134,25 @@ def test_co_mentioned_actors_are_counted_in_the_latest_articles(many_rows, monke
         ("iran", 3),
         ("antony-blinken", 2),
     ]
+
+
+def test_relations_counted_together_count_what_each_counts_alone(many_rows):
+    states = Actor.objects.in_bulk(["israel", "united-states", "iran"], field_name="slug")
+    israel, usa, iran = states["israel"], states["united-states"], states["iran"]
+    before = Relation(israel, iran).articles().count()
+    both_twice = make_article(published_on=datetime.date(2024, 6, 1))
+    link(both_twice, "israel")
+    link(both_twice, "israel", role=ArticleActor.Role.SUBJECT)  # one article, not two
+    link(both_twice, "iran")
+    draft = make_article(status=PublicationStatus.DRAFT)
+    link(draft, "israel")
+    link(draft, "iran")
+    suggested = make_article()
+    link(suggested, "israel")
+    link(suggested, "iran", status=ArticleActor.Status.SUGGESTED)
+    relations = [Relation(israel, usa), Relation(israel, iran), Relation(iran, usa)]
+
+    together = [(r.talk_count, r.article_count) for r in relations_with_counts(relations)]
+    assert together == [(r.talks().count(), r.articles().count()) for r in relations]
+    assert together[0][0] >= 60 and together[0][1] >= 80
+    assert together[1][1] == before + 1
