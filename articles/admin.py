@@ -2,6 +2,7 @@ import re
 from difflib import SequenceMatcher
 
 from django.contrib import admin
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import EmptyResultSet, PermissionDenied, ValidationError
 from django.db.models import OuterRef, Q
@@ -24,6 +25,7 @@ from newsarchive.db import SubqueryCount
 from newsarchive.pagination import CappedPaginator
 
 from .caching import cached
+from .languages import ISO_639_1
 from .models import (
     Article,
     ArticleActor,
@@ -104,6 +106,16 @@ class CuratedHistoryAdmin(SimpleHistoryAdmin):
     @property
     def history_manager(self):
         return getattr(self.model, self.opts.simple_history_manager_attribute)
+
+    def action_checkbox(self, obj):
+        # Django's markup, written out: rendering a widget through the form renderer's
+        # template for each of a hundred rows was a fifth of a changelist's time.
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            obj.pk,
+            format_html(gettext("Select this object for an action - {}"), str(obj)),
+        )
 
     def history_view(self, request, object_id, extra_context=None):
         pk = _id_or_404(self.opts.pk, unquote(object_id))
@@ -354,7 +366,7 @@ class ArticleAdmin(CuratedHistoryAdmin):
         "title",
         "outlet",
         "published_on",
-        "language",
+        "language_name",
         "kind",
         "status",
         "link_count",
@@ -418,6 +430,11 @@ class ArticleAdmin(CuratedHistoryAdmin):
             return queryset.none(), False
         newest = cached("admin-search", selection, lambda: newest_matches(queryset, matching))
         return queryset.filter(pk__in=newest), False
+
+    @admin.display(description=_("language"), ordering="language")
+    def language_name(self, article):
+        # Not the field's own display, which looks the code up among 184 choices per row.
+        return ISO_639_1.get(article.language, article.language)
 
     def get_queryset(self, request):
         links = ArticleActor.objects.filter(article=OuterRef("pk"))

@@ -254,3 +254,21 @@ def test_a_pasted_link_finds_its_article_in_the_admin(editor_client):
         "/admin/articles/article/", {"q": " http://news.example/story?id=7 "}
     )
     assert [a.pk for a in response.context["cl"].result_list] == [article.pk]
+
+
+@pytest.mark.parametrize("model", [Article, Actor, Talk])
+def test_the_changelist_checkboxes_are_djangos_own_markup(model):
+    model_admin = admin.site._registry[model]
+    record = model.objects.first()
+    if model is Article:
+        record = make_article(title='"<Tom & Jerry>" l\'an 2024')
+    # The stock column, which renders the widget through its template.
+    stock = admin.ModelAdmin.action_checkbox(model_admin, record)
+    assert model_admin.action_checkbox(record) == stock
+    assert 'class="action-select"' in stock and f'value="{record.pk}"' in stock
+
+
+def test_the_article_changelist_names_each_language(editor_client):
+    make_article(title="Un article", language="fr")
+    page = editor_client.get(reverse("admin:articles_article_changelist")).content.decode()
+    assert '<td class="field-language_name">French</td>' in page
