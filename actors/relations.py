@@ -7,7 +7,7 @@ from django.db.models.functions import ExtractYear
 from django.urls import reverse
 
 from articles.caching import cached
-from articles.models import Article, ArticleActor, PublicationStatus, Topic
+from articles.models import Article, ArticleActor, PublicationStatus
 
 from .models import Actor, Talk
 
@@ -54,17 +54,22 @@ class Relation:
         return cached("relation-topics", self.key, self._count_topics_by_year, stale_ok=True)
 
     def _count_topics_by_year(self):
+        # From the relation's articles, whose dates come with them out of their index, to
+        # their topics: going from the topics back to each article for its date read a
+        # row of the article table per topic (550,000 at a million articles). An article
+        # has a topic once, so counting rows counts articles.
         rows = (
-            Topic.objects.filter(articles__in=self.articles())
-            .annotate(year=ExtractYear("articles__published_on"))
-            .values("year", "slug", "name")
-            .annotate(count=Count("articles", distinct=True))
-            .order_by("-year", "-count", "name")
+            self.articles()
+            .filter(topics__isnull=False)
+            .annotate(year=ExtractYear("published_on"))
+            .values_list("year", "topics__slug", "topics__name")
+            .annotate(count=Count("pk"))
+            .order_by("-year", "-count", "topics__name")
         )
         years = {}
-        for row in rows:
-            if row["year"] is not None:
-                years.setdefault(row["year"], []).append(row)
+        for year, slug, name, count in rows:
+            if year is not None:
+                years.setdefault(year, []).append({"slug": slug, "name": name, "count": count})
         return list(years.items())
 
 

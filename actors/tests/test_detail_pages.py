@@ -119,6 +119,16 @@ def test_relation_topics_by_year_count_articles(many_rows):
         for row in topics:
             articles = relation.articles().filter(topics__slug=row["slug"], published_on__year=year)
             assert row["count"] == articles.count() > 0
+            assert row["name"] == Topic.objects.get(slug=row["slug"]).name
+        # Every topic of the year, most articles first.
+        assert {row["slug"] for row in topics} == set(
+            Topic.objects.filter(
+                articles__in=relation.articles().filter(published_on__year=year)
+            ).values_list("slug", flat=True)
+        )
+        assert [row["count"] for row in topics] == sorted(
+            (row["count"] for row in topics), reverse=True
+        )
 
 
 def test_co_mentioned_actors_are_counted_in_the_latest_articles(many_rows, monkeypatch):
