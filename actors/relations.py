@@ -39,10 +39,6 @@ class Relation:
             )
         return articles
 
-    def with_counts(self):
-        """The relation, with ``talk_count`` and ``article_count``."""
-        return with_counts([self])[0]
-
     @property
     def key(self):
         """What tells this relation's cached figures from another's."""
