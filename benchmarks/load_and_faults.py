@@ -57,6 +57,8 @@ IMPORT_URL_PREFIX = "https://bench-import.example.org/"
 # The figures one reads first; the rest of the output explains them.
 RECOVERY_GOAL_SECONDS = 5.0
 PROBE_INTERVAL = 0.1
+# The probe's User-Agent, which the access log records: its lines are told apart by it.
+PROBE_AGENT = "load_and_faults-probe"
 # The path, status and milliseconds of gunicorn's access log line (newsarchive/gunicorn.conf.py).
 ACCESS = re.compile(r'"[A-Z]+ (\S+) HTTP/[\d.]+" (\d{3}) \d+ (\d+)ms ')
 # Which page a path is, for the server time of each.
@@ -263,13 +265,26 @@ class Site:
         return self.access_log.stat().st_size
 
     def wait_idle(self, quiet: float = 3.0, limit: float = 300.0) -> None:
-        """Wait until the workers have answered what wrk left queued when it stopped."""
+        """Wait until the workers have answered what wrk left queued when it stopped.
+
+        The probe's own requests do not count: it keeps asking every 100 ms, so with them
+        the log would never be quiet and the wait would always last ``limit``.
+        """
         deadline = time.monotonic() + limit
-        size, since = self.log_size(), time.monotonic()
+        offset, since = self.log_size(), time.monotonic()
         while time.monotonic() < deadline and time.monotonic() - since < quiet:
             time.sleep(0.2)
-            if self.log_size() != size:
-                size, since = self.log_size(), time.monotonic()
+            lines, offset = self.lines_since(offset)
+            if any(not line.endswith(f'"{PROBE_AGENT}"') for line in lines):
+                since = time.monotonic()
+
+    def lines_since(self, offset: int) -> tuple[list[str], int]:
+        """The whole lines logged after ``offset``, and the offset after the last of them."""
+        with self.access_log.open("rb") as handle:
+            handle.seek(offset)
+            data = handle.read()
+        complete = data[: data.rfind(b"\n") + 1]
+        return complete.decode(errors="replace").splitlines(), offset + len(complete)
 
     def responses_since(self, offset: int) -> list[tuple[str, str, int]]:
         """(path, status, milliseconds) of each response logged after ``offset``."""
@@ -310,11 +325,14 @@ class LogWatcher(threading.Thread):
         self.join()
 
 
-def get(port: int, path: str, timeout: float = 5.0) -> tuple[int, bytes]:
+def get(
+    port: int, path: str, timeout: float = 5.0, agent: str = "load_and_faults"
+) -> tuple[int, bytes]:
     """One GET as the TLS proxy would send it; (0, error) when there is no HTTP answer."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    headers = {"X-Forwarded-Proto": "https", "Host": "127.0.0.1", "User-Agent": agent}
     try:
-        conn.request("GET", path, headers={"X-Forwarded-Proto": "https", "Host": "127.0.0.1"})
+        conn.request("GET", path, headers=headers)
         response = conn.getresponse()
         return response.status, response.read()
     except (OSError, http.client.HTTPException) as error:
@@ -526,7 +544,9 @@ class Probe(threading.Thread):
         due = time.monotonic()
         while not self.halt.is_set():
             sent = time.monotonic()
-            status, body = get(self.port, f"/api/articles/{self.pk}/", timeout=60)
+            status, body = get(
+                self.port, f"/api/articles/{self.pk}/", timeout=60, agent=PROBE_AGENT
+            )
             ok = status == 200 and json.loads(body).get("id") == self.pk
             detail = "ok" if ok else f"{status} {body[:80]!r}"
             self.results.append(ProbeResult(sent, time.monotonic(), ok, detail))
