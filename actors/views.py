@@ -21,7 +21,7 @@ from articles.views import active_filters, add_snippets
 from newsarchive.pagination import paginate
 
 from .filters import ActorFilter, TalkFilter
-from .models import Actor, Talk, TalkParticipant, TalkTopic
+from .models import Actor, Role, Talk, TalkParticipant, TalkTopic
 from .relations import Relation
 
 CO_MENTIONED = 12
@@ -49,11 +49,18 @@ def actor_detail(request, slug):
     add_snippets(page.object_list, filterset.search_text)
     talks = Talk.objects.published().involving(actor)
     together = co_mentioned(actor)
+    # A person holds roles; a state or an organization has office holders (Role's choices):
+    # asking for the other kind would be a query that always finds nothing.
+    roles = holders = Role.objects.none()
+    if actor.kind == Actor.Kind.PERSON:
+        roles = actor.roles.select_related("organization").order_by("-start_date")
+    elif actor.kind in (Actor.Kind.STATE, Actor.Kind.ORGANIZATION):
+        holders = actor.positions.select_related("person").order_by("-start_date")[:50]
     context = {
         "actor": actor,
         "aliases": actor.aliases.all(),
-        "roles": actor.roles.select_related("organization").order_by("-start_date"),
-        "holders": actor.positions.select_related("person").order_by("-start_date")[:50],
+        "roles": roles,
+        "holders": holders,
         "talks": talks.select_related("state_a", "state_b")[:50],
         "filterset": filterset,
         "page": page,
@@ -76,21 +83,27 @@ def co_mentioned(actor: Actor) -> dict:
 
 
 def _count_co_mentioned(actor: Actor) -> dict:
-    sample = list(
+    sample = (
         ArticleActor.objects.confirmed()
         .filter(actor=actor, article__status=Article.Status.PUBLISHED)
         .order_by("-article_id")
-        .values_list("article_id", flat=True)[:CO_MENTIONED_SAMPLE]
+        .values("article_id")
+        .distinct()[:CO_MENTIONED_SAMPLE]  # an article may name it twice, in two roles
     )
-    rows = (
+    # One query: the actor itself is counted with the others. It is in every article of
+    # the sample, so its count is the sample's size, and no other count is larger.
+    rows = list(
         ArticleActor.objects.confirmed()
         .filter(article_id__in=sample)
-        .exclude(actor=actor)
-        .values("actor__slug", "actor__name", "actor__kind")
+        .values("actor_id", "actor__slug", "actor__name", "actor__kind")
         .annotate(count=Count("article_id", distinct=True))
-        .order_by("-count", "actor__name")[:CO_MENTIONED]
+        .order_by("-count", "actor__name")[: CO_MENTIONED + 1]
     )
-    return {"articles": len(set(sample)), "rows": list(rows)}
+    own = next((row for row in rows if row["actor_id"] == actor.pk), None)
+    # Left out of the rows only when every row ties with it.
+    articles = own["count"] if own else rows[0]["count"] if rows else 0
+    others = [row for row in rows if row["actor_id"] != actor.pk][:CO_MENTIONED]
+    return {"articles": articles, "rows": others}
 
 
 def co_mentioned_chart(actor: Actor, together: dict):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from django import forms
 from django.core.exceptions import EmptyResultSet, ValidationError
-from django.db.models import Case, Count, F, Q, When
+from django.db.models import Case, Count, F, Q, Value, When
 from django.db.models.functions import ExtractMonth, ExtractYear
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
@@ -140,7 +140,8 @@ def period_year(params: QueryDict) -> int | None:
 
 
 def facet_counts(articles, one_year: int | None) -> dict:
-    """Count what the facets show among ``articles`` (a query of article ids), in four queries.
+    """Count what the facets show among ``articles`` (a query of article ids), in four queries
+    (the ids, the actors, the states and topics, the rest).
 
     Return, for each facet, the rows (key, name, count) of its largest values; ``period``
     holds (year or month, count) by date; ``sampled`` how many articles were counted.
@@ -156,6 +157,8 @@ def facet_counts(articles, one_year: int | None) -> dict:
         .annotate(count=Count("article_id", distinct=True))
         .order_by("-count", "actor__name")[:FACET_SIZE]
     )
+    # States and topics are few (hundreds of rows at most, where actors are thousands):
+    # both are read in one query, and their largest kept here.
     is_state = Q(actor__kind=Actor.Kind.STATE)
     state_rows = (
         links.annotate(
@@ -164,15 +167,18 @@ def facet_counts(articles, one_year: int | None) -> dict:
         )
         .exclude(state_slug=None)
         .values_list("state_slug", "state_name")
-        .annotate(count=Count("article_id", distinct=True))
-        .order_by("-count", "state_name")[:FACET_SIZE]
+        .annotate(count=Count("article_id", distinct=True), facet=Value("state"))
+        .order_by()
     )
     topic_rows = (
         Article.topics.through.objects.filter(article__in=articles)
         .values_list("topic__slug", "topic__name")
-        .annotate(count=Count("article_id"))
-        .order_by("-count", "topic__name")[:FACET_SIZE]
+        .annotate(count=Count("article_id"), facet=Value("topic"))
+        .order_by()
     )
+    few = {"state": Counter(), "topic": Counter()}
+    for slug, name, count, facet in state_rows.union(topic_rows, all=True):
+        few[facet][slug, name] = count
     # Outlets, languages, types and dates in one pass: the sample's combinations of them.
     period = ExtractMonth("published_on") if one_year else ExtractYear("published_on")
     combinations = (
@@ -193,8 +199,8 @@ def facet_counts(articles, one_year: int | None) -> dict:
             periods[when] += count
     return {
         "actor": list(actor_rows),
-        "state": list(state_rows),
-        "topic": list(topic_rows),
+        "state": largest(few["state"], FACET_SIZE),
+        "topic": largest(few["topic"], FACET_SIZE),
         "outlet": largest(outlets, FACET_SIZE),
         "language": largest(languages),
         "type": largest(kinds),

@@ -3,7 +3,7 @@
 import datetime
 
 from django.core.exceptions import EmptyResultSet
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Value
 from django.db.models.functions import TruncMonth
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -18,14 +18,18 @@ ACTIVITY_MONTHS = 36
 def monthly_activity(articles, talks=None, *, last_months=None):
     """[{month, articles, talks}] for the months with any, oldest first; with ``last_months``,
     only those of the ``last_months`` months that end with the latest month with any (and
-    only their rows are read)."""
+    only their rows are read).
+
+    Articles and talks are read together: one query for the window's end, one for the
+    counts (a page's queries are bounded, and each is a round trip)."""
     articles = articles.exclude(published_on=None).order_by()
     talks = talks.order_by() if talks is not None else None
     if last_months:
         # Only the rows of the window are read: its end comes from the date indexes.
-        latest = [articles.aggregate(latest=Max("published_on"))["latest"]]
+        ends = [_latest(articles, "published_on")]
         if talks is not None:
-            latest.append(talks.aggregate(latest=Max("date"))["latest"])
+            ends.append(_latest(talks, "date"))
+        latest = [row["latest"] for row in _together(ends)]
         if not any(latest):
             return []
         end = max(day for day in latest if day)
@@ -33,22 +37,38 @@ def monthly_activity(articles, talks=None, *, last_months=None):
         first = datetime.date(index // 12, index % 12 + 1, 1)
         articles = articles.filter(published_on__gte=first)
         talks = talks.filter(date__gte=first) if talks is not None else None
-    counts = {}
-    for row in (
-        articles.annotate(month=TruncMonth("published_on"))
-        .values("month")
-        .annotate(count=Count("pk"))
-    ):
-        counts.setdefault(_as_date(row["month"]), [0, 0])[0] = row["count"]
+    series = [_per_month(articles, "published_on", ARTICLES)]
     if talks is not None:
-        for row in (
-            talks.annotate(month=TruncMonth("date")).values("month").annotate(count=Count("pk"))
-        ):
-            counts.setdefault(_as_date(row["month"]), [0, 0])[1] = row["count"]
+        series.append(_per_month(talks, "date", TALKS))
+    counts = {}
+    for row in _together(series):
+        counts.setdefault(_as_date(row["month"]), [0, 0])[row["series"]] = row["count"]
     return [
         {"month": month, "articles": pair[0], "talks": pair[1]}
         for month, pair in sorted(counts.items())
     ]
+
+
+ARTICLES, TALKS = 0, 1
+
+
+def _latest(queryset, field):
+    # One row, with no GROUP BY: aggregate() would run at once, and it cannot be UNIONed.
+    return queryset.values(whole=Value(0)).annotate(latest=Max(field)).values("latest")
+
+
+def _per_month(queryset, field, series):
+    return (
+        queryset.annotate(month=TruncMonth(field))
+        .values("month")
+        .annotate(count=Count("pk"), series=Value(series))
+    )
+
+
+def _together(querysets):
+    """The rows of all ``querysets`` (of the same columns) in one query."""
+    first, *others = querysets
+    return first.union(*others, all=True) if others else first
 
 
 def _as_date(value) -> datetime.date:

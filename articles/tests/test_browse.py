@@ -199,10 +199,10 @@ def test_article_list_queries_are_bounded(client, django_assert_max_num_queries,
         )
         link(article, "iran")
         link(article, "antony-blinken")
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(10):
         response = client.get(reverse("articles:list"), {"per_page": per_page, "q": "item"})
     assert response.status_code == 200
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(10):
         client.get(reverse("articles:list"), {"per_page": per_page, "state": "iran"})
 
 
