@@ -95,6 +95,16 @@ def test_relation_page_lists_its_talks_and_counts_its_articles(client, many_rows
     assert relation.talk_count == relation.talks().count() >= 60
 
 
+def test_relation_page_draws_its_latest_talks_and_links_to_them_all(client, many_rows, monkeypatch):
+    monkeypatch.setattr(views, "RELATION_TIMELINE_TALKS", 5)
+    html = client.get(reverse("actors:relation", args=["israel", "united-states"])).content.decode()
+    talks = Relation(*Actor.objects.filter(slug__in=["israel", "united-states"])).talks()
+    latest = set(talks.order_by("-date", "-pk")[:5])
+    assert {talk for talk in talks if f'href="{talk.get_absolute_url()}"' in html} == latest
+    assert f"The latest 5 of {talks.count()} talks." in html
+    assert f'href="{reverse("actors:talks")}?state=israel&amp;state=united-states"' in html
+
+
 def test_cached_figures_follow_the_archive(client, many_rows):
     israel = Actor.objects.get(slug="israel")
     before = {row["actor__slug"]: row["count"] for row in co_mentioned(israel)["rows"]}
