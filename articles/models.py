@@ -142,6 +142,10 @@ class ArticleQuerySet(models.QuerySet):
             return self
         return self.published()
 
+    def languages(self) -> list[str]:
+        """The codes of the languages these articles are in."""
+        return list(self.order_by().values_list("language", flat=True).distinct())
+
     def mentioning(self, actor):
         """Articles with a confirmed link to ``actor``."""
         return self.filter(

@@ -272,3 +272,18 @@ def test_the_article_changelist_names_each_language(editor_client):
     make_article(title="Un article", language="fr")
     page = editor_client.get(reverse("admin:articles_article_changelist")).content.decode()
     assert '<td class="field-language_name">French</td>' in page
+
+
+def test_the_article_changelist_filters_by_the_languages_the_archive_holds(editor_client):
+    make_article(title="Un article", language="fr")
+    make_article(title="מאמר", language="he")
+    url = reverse("admin:articles_article_changelist")
+    page = editor_client.get(url).content.decode()
+    held = set(Article.objects.values_list("language", flat=True))
+    for code, name in [("fr", "French"), ("he", "Hebrew"), ("en", "English")]:
+        assert (f'href="?language={code}"' in page) == (code in held), code
+        assert (f">{name}</a>" in page) == (code in held), name
+    assert 'href="?language=zu"' not in page  # a language the field accepts, no article is in
+    french = editor_client.get(url, {"language": "fr"}).context["cl"].result_list
+    assert {article.language for article in french} == {"fr"}
+    assert "Un article" in {article.title for article in french}
