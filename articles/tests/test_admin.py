@@ -1,10 +1,13 @@
+import datetime
 import io
+import re
 
 import pytest
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from actors.models import Actor, Alias, Role, Talk, TalkParticipant, TalkReport, TalkTopic
@@ -287,3 +290,21 @@ def test_the_article_changelist_filters_by_the_languages_the_archive_holds(edito
     french = editor_client.get(url, {"language": "fr"}).context["cl"].result_list
     assert {article.language for article in french} == {"fr"}
     assert "Un article" in {article.title for article in french}
+
+
+YEAR_LINK = r'href="\?published_on__year=\d+"'
+
+
+def test_the_article_changelist_date_drill_down_is_read_once_per_archive_version(
+    editor_client,
+):
+    make_article(title="Old news", published_on=datetime.date(1999, 5, 1))
+    url = reverse("admin:articles_article_changelist")
+    page = editor_client.get(url).content.decode()
+    assert 'href="?published_on__year=1999"' in page
+    with CaptureQueriesContext(connection) as queries:
+        again = editor_client.get(url).content.decode()
+    assert re.findall(YEAR_LINK, again) == re.findall(YEAR_LINK, page)
+    assert not [query for query in queries if "DISTINCT" in query["sql"]]
+    make_article(title="Older news", published_on=datetime.date(1998, 5, 1))
+    assert 'href="?published_on__year=1998"' in editor_client.get(url).content.decode()
