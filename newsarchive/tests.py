@@ -127,3 +127,19 @@ def test_other_errors_stay_server_errors(client, monkeypatch):
     monkeypatch.setattr(connection, "cursor", broken)
     client.raise_request_exception = False
     assert client.get("/").status_code == 500
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="JIT is PostgreSQL's")
+def test_postgresql_connections_run_without_jit():
+    # Compiling took longer than running the archive's queries (docs/scale.md).
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
+    kept = manage(
+        "shell",
+        "-c",
+        "from django.db import connection as c; print(c.settings_dict['OPTIONS'])",
+        POSTGRES_JIT="1",
+    )
+    assert "jit" not in kept.stdout, kept.stderr
