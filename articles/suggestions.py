@@ -193,6 +193,8 @@ def suggest_many(articles: list[Article], linker=None) -> SuggestionReport:
             _add(report, suggest(article, linker))
         else:
             fresh.append((article, read(article, linker)))
+    if not fresh:  # all linked before: suggest() has done everything
+        return report
     found = {actor_id for _article, reading in fresh for actor_id in reading.by_actor}
     actors = Actor.objects.only("kind").in_bulk(found)
     outlets = outlet_actor_ids()
