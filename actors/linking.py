@@ -406,14 +406,20 @@ class Linker:
             if len(people) != 1:
                 continue
             person_id = people[0]
-            for match in re.finditer(re.escape(surname), folded):
-                start, end = match.span()
-                if start < first_seen[person_id] or not self._bounded(folded, start, end):
-                    continue
-                if not text[start].isupper() or taken.overlaps(start, end):
-                    continue
-                found.append(Mention(person_id, start, end, text[start:end], "surname"))
-                taken.add(start, end)
+            # str.find, not a regular expression: one per surname overflowed re's cache,
+            # and compiling them again was a tenth of an import's time.
+            start = folded.find(surname) if surname else -1
+            while start != -1:
+                end = start + len(surname)
+                if (
+                    start >= first_seen[person_id]
+                    and self._bounded(folded, start, end)
+                    and text[start].isupper()
+                    and not taken.overlaps(start, end)
+                ):
+                    found.append(Mention(person_id, start, end, text[start:end], "surname"))
+                    taken.add(start, end)
+                start = folded.find(surname, end)
         return found
 
 

@@ -7,6 +7,7 @@ relative words of the sentence (hier, yesterday, lundi, on Thursday, la semaine
 dernière, or a written date), with the precision they allow.
 """
 
+import bisect
 import datetime
 import re
 from dataclasses import dataclass
@@ -71,6 +72,32 @@ MONTH_DAY = re.compile(rf"\b({MONTH_NAMES}) (\d{{1,2}})(?:st|nd|rd|th)?(?:, (\d{
 SENTENCE_END = re.compile(r"(?<=[.!?»”\"])\s+|\n+")
 
 
+def _whole_words(words: str) -> re.Pattern:
+    return re.compile(rf"(?<!\w){re.escape(words)}(?!\w)")
+
+
+# The relative words of a date, and the days they go back from the article's date.
+RELATIVE_DAYS = [
+    (words, days, _whole_words(words))
+    for words, days in [
+        ("avant-hier", 2),
+        ("day before yesterday", 2),
+        ("hier", 1),
+        ("yesterday", 1),
+        ("ontem", 1),
+        ("ayer", 1),
+        ("gestern", 1),
+        ("אתמול", 1),
+        ("أمس", 1),
+        ("امس", 1),
+        ("دیروز", 1),
+        ("aujourd'hui", 0),
+        ("today", 0),
+    ]
+]
+WEEKDAY_PATTERNS = [(name, weekday, _whole_words(name)) for name, weekday in WEEKDAYS.items()]
+
+
 @dataclass
 class DetectedTalk:
     kind: str
@@ -100,22 +127,8 @@ def resolve_date(folded_sentence: str, published: datetime.date | None):
     """Return (date, precision, words) for the talk a sentence reports, or None."""
     if published is None:
         return None
-    for words, days in [
-        ("avant-hier", 2),
-        ("day before yesterday", 2),
-        ("hier", 1),
-        ("yesterday", 1),
-        ("ontem", 1),
-        ("ayer", 1),
-        ("gestern", 1),
-        ("אתמול", 1),
-        ("أمس", 1),
-        ("امس", 1),
-        ("دیروز", 1),
-        ("aujourd'hui", 0),
-        ("today", 0),
-    ]:
-        if re.search(rf"(?<!\w){re.escape(words)}(?!\w)", folded_sentence):
+    for words, days, pattern in RELATIVE_DAYS:
+        if pattern.search(folded_sentence):
             return published - datetime.timedelta(days=days), "day", words
     match = DAY_MONTH.search(folded_sentence) or MONTH_DAY.search(folded_sentence)
     if match:
@@ -132,8 +145,8 @@ def resolve_date(folded_sentence: str, published: datetime.date | None):
             if not match.group(3) and date > published:
                 date = date.replace(year=year - 1)
             return date, "day", match.group(0)
-    for name, weekday in WEEKDAYS.items():
-        if re.search(rf"(?<!\w){name}(?!\w)", folded_sentence):
+    for name, weekday, pattern in WEEKDAY_PATTERNS:
+        if pattern.search(folded_sentence):
             back = (published.weekday() - weekday) % 7
             return published - datetime.timedelta(days=back), "day", name
     for words in ("la semaine derniere", "last week", "la semaine passee"):
@@ -172,6 +185,24 @@ def merge(first: DetectedTalk, other: DetectedTalk) -> DetectedTalk:
     )
 
 
+def _phrases_by_sentence(folded: str, spans: list[tuple[int, int]]) -> dict[int, list]:
+    """``{sentence index: [(kind, match)]}`` for the sentences with a talk phrase, in order.
+
+    Each pattern reads the whole text once: read sentence by sentence, most of an
+    article's sentences cost a dozen searches each for nothing. No phrase crosses the
+    end of a sentence (punctuation, then a space or a line break), so the matches are
+    the same.
+    """
+    starts = [start for start, _end in spans]
+    found: dict[int, list] = {}
+    for pattern, kind in TALK_PATTERNS:
+        for match in pattern.finditer(folded):
+            index = bisect.bisect_right(starts, match.start()) - 1
+            if index >= 0 and match.end() <= spans[index][1]:
+                found.setdefault(index, []).append((kind, match))
+    return dict(sorted(found.items()))
+
+
 def detect_talks(
     text: str, mentions: list[Mention], linker: Linker, published: datetime.date | None
 ) -> list[DetectedTalk]:
@@ -180,11 +211,9 @@ def detect_talks(
     folded = fold_text(text)
     detected: dict[tuple[int, int], DetectedTalk] = {}
     spans = sentences(text)
-    for index, (start, end) in enumerate(spans):
+    for index, kinds in _phrases_by_sentence(folded, spans).items():
+        start, end = spans[index]
         sentence = folded[start:end]
-        kinds = [(kind, m) for pattern, kind in TALK_PATTERNS for m in pattern.finditer(sentence)]
-        if not kinds:
-            continue
         kind, phrase = min(kinds, key=lambda pair: KIND_ORDER.index(pair[0]))
         resolved = resolve_date(sentence, published)
         if resolved is None:
@@ -221,7 +250,7 @@ def detect_talks(
             date_precision=precision,
             states=pair,
             participants=[(p, s) for p, s in participants if s in pair],
-            phrase=text[start + phrase.start() : start + phrase.end()],
+            phrase=text[phrase.start() : phrase.end()],
             sentence=text[start:end],
             date_words=words,
             place_id=place.pk if place else None,

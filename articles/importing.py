@@ -12,9 +12,10 @@ The pipeline has three stages:
 2. **Cleaning and validation** (``clean_record``) turn a record into the values of an
    ``Article``: HTML becomes plain text, dates and languages are checked, the
    language is detected when missing. Every problem raises ``RecordError``.
-3. **The ``Importer``** deduplicates (canonical URL, then content hash) and saves each
-   record in its own savepoint, with the outlet it may create, committing a hundred
-   records at a time; it counts what it did in an ``ImportReport``.
+3. **The ``Importer``** deduplicates (canonical URL, then content hash) and saves the
+   records, committing a hundred at a time: a batch's new articles together, in one
+   savepoint, any other record (an update, a new outlet) alone in its own; it counts
+   what it did in an ``ImportReport``.
 
 ``articles_imported`` is the hook for entity linking: it is sent once per batch with the
 articles created or updated, inside the batch's transaction, so that an import killed at
@@ -39,6 +40,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit
@@ -46,7 +48,7 @@ from urllib.parse import urlsplit
 import feedparser
 import nh3
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, DataError, IntegrityError, transaction
 from django.db.models import Q
 from django.dispatch import Signal
 from django.utils.text import slugify
@@ -54,6 +56,8 @@ from lxml import html as lxml_html
 
 from actors.seeds import validation_message
 
+from .caching import archive_changed
+from .copying import create_with_history
 from .languages import ISO_639_1
 from .models import Article, Outlet, PublicationStatus
 from .normalize import canonical_url, content_hash, strip_unbalanced_bidi
@@ -406,11 +410,12 @@ class CleanRecord:
     language_given: bool
     kind: str
 
-    @property
+    # Cached: the batch's lookup and its checks read them several times.
+    @cached_property
     def canonical_url(self) -> str:
         return canonical_url(self.source_url)
 
-    @property
+    @cached_property
     def content_hash(self) -> str:
         return content_hash(self.title, self.body)
 
@@ -940,9 +945,8 @@ def _host(url: str) -> str:
 class Importer:
     """Validate, deduplicate and save records; count everything in ``self.report``.
 
-    Each record is saved in its own savepoint with the outlet it may create and what the
-    linker finds in it, so a record is either entirely written or not at all; records
-    commit ``COMMIT_EVERY`` at a time.
+    A record is either entirely written, with the outlet it may create and what the
+    linker finds in it, or not at all; records commit ``COMMIT_EVERY`` at a time.
     """
 
     def __init__(
@@ -1004,24 +1008,25 @@ class Importer:
         failure = None
         while failure is None:
             # Records commit in batches: one commit (one flush to disk) per record was
-            # most of an import's time. Each record still has its own savepoint, so a
-            # refused record costs nothing else, and a killed import loses at most the
-            # batch it was in, which the next run imports again.
+            # most of an import's time. A refused record still costs nothing else
+            # (_import_batch), and a killed import loses at most the batch it was in,
+            # which the next run imports again.
             counted = self._counts(summary)
             first = seen + 1
+            batch = []
+            for _ in range(COMMIT_EVERY):
+                try:
+                    batch.append(next(records))
+                except StopIteration:
+                    failure = ""
+                    break
+                except SourceError as error:
+                    failure = str(error)  # what came before it stays
+                    break
+            seen += len(batch)
             try:
                 with transaction.atomic():
-                    for _ in range(COMMIT_EVERY):
-                        try:
-                            position, item = next(records)
-                        except StopIteration:
-                            failure = ""
-                            break
-                        except SourceError as error:
-                            failure = str(error)  # what came before it stays
-                            break
-                        seen += 1
-                        self._import_item(summary, position, item)
+                    self._import_batch(summary, batch)
                     self._announce_batch()
             except DatabaseError as error:
                 # The batch did not commit (the database went away, say): nothing of it
@@ -1067,28 +1072,150 @@ class Importer:
         self.report.warnings.append(message)
         self.notify(f"warning: {message}")
 
-    def _import_item(self, summary: FileSummary, position: str, item: Any) -> None:
+    def _import_batch(self, summary: FileSummary, batch: list[Item]) -> None:
+        """Import one batch's ``(position, item)`` pairs, in order.
+
+        New articles are written together, with their history, in one savepoint: a
+        savepoint, a lookup and two INSERTs a record were most of an import's time. A
+        record that updates an article, creates an outlet or repeats another record of
+        the batch is imported alone, after the new articles before it.
+        """
+        cleaned = []
+        for position, item in batch:
+            try:
+                if isinstance(item, RecordError):
+                    raise item
+                cleaned.append((position, clean_record(item)))
+            except RecordError as error:
+                self._reject(summary, position, error)
+        while cleaned:
+            cleaned = self._import_run(summary, cleaned)
+
+    def _import_run(
+        self, summary: FileSummary, cleaned: list[tuple[str, CleanRecord]]
+    ) -> list[tuple[str, CleanRecord]]:
+        """Import ``cleaned`` up to the first record that changes the archive on its own;
+        return the records after it, which must be looked up again.
+        """
+        known = self._known_keys(clean for _position, clean in cleaned)
+        new: list[tuple[str, CleanRecord, Article]] = []
+        taken: set[str] = set()
+        for index, (position, clean) in enumerate(cleaned):
+            keys = {clean.content_hash, clean.canonical_url} - {""}
+            if keys & (known | taken):
+                article = None
+            else:
+                try:
+                    article = self._new_article(clean)
+                except RecordError as error:
+                    self._reject(summary, position, error)
+                    continue
+            taken |= keys
+            if article is not None:
+                new.append((position, clean, article))
+                continue
+            self._write_new(summary, new)
+            new = []
+            if self._import_alone(summary, position, clean) != SKIPPED:
+                return cleaned[index + 1 :]
+        self._write_new(summary, new)
+        return []
+
+    def _known_keys(self, cleans: Iterable[CleanRecord]) -> set[str]:
+        """The content hashes and canonical URLs of ``cleans`` that archived articles have."""
+        hashes, urls = set(), set()
+        for clean in cleans:
+            hashes.add(clean.content_hash)
+            if clean.canonical_url:
+                urls.add(clean.canonical_url)
+        found = Article.objects.filter(Q(content_hash__in=hashes) | Q(canonical_url__in=urls))
+        return {
+            key
+            for pair in found.values_list("content_hash", "canonical_url")
+            for key in pair
+            if key in hashes or key in urls
+        }
+
+    def _new_article(self, clean: CleanRecord) -> Article | None:
+        """The article ``clean`` becomes, unsaved; None when its outlet is new too.
+
+        Raise RecordError when the article is not valid.
+        """
+        outlet = self._find_outlet(clean)
+        if outlet is not None and outlet.pk is None:
+            return None
+        article = self._article(clean)
+        article.outlet = outlet
         try:
-            if isinstance(item, RecordError):
-                raise item
-            outcome = self.import_record(item)
+            article.clean_fields(exclude=["outlet"])
+        except ValidationError as error:
+            raise RecordError(validation_message(error)) from None
+        return article
+
+    def _article(self, clean: CleanRecord) -> Article:
+        article = Article(
+            status=self.status,
+            kind=clean.kind or Article.Kind.REPORT,
+            title=clean.title,
+            body=clean.body,
+            source_url=clean.source_url,
+            byline=clean.byline,
+            published_on=clean.published_on,
+            language=clean.language,
+        )
+        article.derive_fields()
+        return article
+
+    def _write_new(self, summary: FileSummary, new: list[tuple[str, CleanRecord, Article]]) -> None:
+        """Write the new articles of a run, each with its creation in the history."""
+        if not new:
+            return
+        try:
+            with transaction.atomic():
+                create_with_history([article for *_, article in new], self.change_reason)
+        except (IntegrityError, DataError):
+            # One of them is refused (another import wrote the same URL since the lookup,
+            # say): each alone, so that it costs only itself.
+            for position, clean, _article in new:
+                self._import_alone(summary, position, clean)
+            return
+        archive_changed()  # rows written without save(), so without its signals
+        for _position, _clean, article in new:
+            if self.announce:
+                self._saved[article.pk] = (article, True)
+            self._count(summary, CREATED)
+
+    def _import_alone(self, summary: FileSummary, position: str, clean: CleanRecord) -> str:
+        """Import one record in its own savepoint; return the outcome ("rejected" too)."""
+        try:
+            outcome = self._import_clean(clean)
         except RecordError as error:
-            rejection = Rejection(summary.source, position, str(error))
-            self.report.rejections.append(rejection)
-            summary.rejected += 1
-            self.notify(f"rejected: {rejection}")
-        else:
-            setattr(self.report, outcome, getattr(self.report, outcome) + 1)
-            setattr(summary, outcome, getattr(summary, outcome) + 1)
+            self._reject(summary, position, error)
+            return "rejected"
+        self._count(summary, outcome)
+        return outcome
+
+    def _count(self, summary: FileSummary, outcome: str) -> None:
+        setattr(self.report, outcome, getattr(self.report, outcome) + 1)
+        setattr(summary, outcome, getattr(summary, outcome) + 1)
+        self._processed()
+
+    def _reject(self, summary: FileSummary, position: str, error: RecordError) -> None:
+        rejection = Rejection(summary.source, position, str(error))
+        self.report.rejections.append(rejection)
+        summary.rejected += 1
+        self.notify(f"rejected: {rejection}")
+        self._processed()
+
+    def _processed(self) -> None:
         self.processed += 1
         if self.progress and self.processed % PROGRESS_EVERY == 0:
             self.progress(self.processed, time.monotonic() - self.started)
 
     # ---- one record
 
-    def import_record(self, record: Mapping[str, Any]) -> str:
+    def _import_clean(self, clean: CleanRecord) -> str:
         """Import one record; return "created", "updated" or "skipped". Raise RecordError."""
-        clean = clean_record(record)
         try:
             with transaction.atomic():
                 outcome, article, new_outlet = self._save(clean)
@@ -1136,23 +1263,13 @@ class Importer:
         outlet = self._find_outlet(clean)
         created = article is None
         if created:
-            article = Article(
-                status=self.status,
-                kind=clean.kind or Article.Kind.REPORT,
-                title=clean.title,
-                body=clean.body,
-                source_url=clean.source_url,
-                byline=clean.byline,
-                published_on=clean.published_on,
-                language=clean.language,
-            )
+            article = self._article(clean)
         elif not self._apply_changes(article, clean, outlet):
             return SKIPPED, None, None
         new_outlet = outlet if outlet is not None and outlet.pk is None else None
         if outlet is not None:
             article.outlet = outlet if outlet.pk else None
-        article.canonical_url = canonical_url(article.source_url)
-        article.content_hash = content_hash(article.title, article.body)
+        article.derive_fields()
         # The outlet was found or is being created here, and _find_existing has just
         # looked the URL up: checking those again (Article.clean, the constraints) would
         # cost four queries a record. The database still enforces them; a race with

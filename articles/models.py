@@ -257,10 +257,7 @@ class Article(models.Model):
         return self.title
 
     def save(self, *args, **kwargs):
-        self.canonical_url = canonical_url(self.source_url)
-        self.content_hash = content_hash(self.title, self.body)
-        if not self.slug:
-            self.slug = slug_for(self.title)
+        self.derive_fields()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
             kwargs["update_fields"] = {*update_fields, "canonical_url", "content_hash", "slug"}
@@ -271,6 +268,13 @@ class Article(models.Model):
 
     def get_kind_display(self):
         return choice_label(self.Kind, self.kind)
+
+    def derive_fields(self):
+        """Set the fields computed from others: the keys that find duplicates, the slug."""
+        self.canonical_url = canonical_url(self.source_url)
+        self.content_hash = content_hash(self.title, self.body)
+        if not self.slug:
+            self.slug = slug_for(self.title)
 
     def clean(self):
         self.canonical_url = canonical_url(self.source_url)

@@ -18,7 +18,6 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.text import slugify
-from simple_history.utils import bulk_create_with_history
 
 from actors.folding import fold_text, nfc
 from actors.linking import Mention, get_linker
@@ -26,11 +25,10 @@ from actors.models import Actor, PublicationStatus, Talk, TalkParticipant, TalkR
 from actors.talk_detection import DetectedTalk, detect_talks, sentences
 
 from .caching import archive_changed
+from .copying import create_with_history
 from .models import Article, ArticleActor, Outlet, TalkSuggestion
 
 MAX_EVIDENCE = 5
-#: Links written per INSERT by an import's batch.
-LINKS_PER_STATEMENT = 2000
 TALK_DATE_WINDOW = datetime.timedelta(days=2)
 SPEECH = re.compile(
     r"\b(?:said|says|told|added|stated|declared|according to|insisted|warned|noted|"
@@ -228,9 +226,8 @@ def _create_links(wanted_by_article: dict[int, dict[tuple, list[dict]]]) -> int:
     ]
     if not links:
         return 0
-    # In one statement, with their history in another: one INSERT a link was most of an
-    # import's time.
-    bulk_create_with_history(links, ArticleActor, batch_size=LINKS_PER_STATEMENT)
+    # All at once, with their history: one INSERT a link was most of an import's time.
+    create_with_history(links)
     # What saving each link would have said through signals (articles/signals.py).
     changed = {link.article_id for link in links}
     Article.objects.filter(pk__in=changed).update(updated_at=timezone.now())
