@@ -208,9 +208,19 @@ def detect_talks(
 ) -> list[DetectedTalk]:
     """Return the talks that ``text`` reports, one per pair of states, in reading order."""
     text = nfc(text)
-    folded = fold_text(text)
+    return talks_in(text, fold_text(text), sentences(text), mentions, linker, published)
+
+
+def talks_in(
+    text: str,
+    folded: str,
+    spans: list[tuple[int, int]],
+    mentions: list[Mention],
+    linker: Linker,
+    published: datetime.date | None,
+) -> list[DetectedTalk]:
+    """``detect_talks`` on an NFC ``text`` already folded and cut into sentences."""
     detected: dict[tuple[int, int], DetectedTalk] = {}
-    spans = sentences(text)
     for index, kinds in _phrases_by_sentence(folded, spans).items():
         start, end = spans[index]
         sentence = folded[start:end]

@@ -60,7 +60,7 @@ from .caching import archive_changed
 from .copying import create_with_history
 from .languages import ISO_639_1
 from .models import Article, Outlet, PublicationStatus
-from .normalize import canonical_url, content_hash, strip_unbalanced_bidi
+from .normalize import canonical_url, content_hash, slug_for, strip_unbalanced_bidi
 
 #: Sent with ``sender=Article, articles=[(<Article>, created: bool), ...]`` once per batch
 #: of records (``COMMIT_EVERY``) for the articles an import created or updated, inside
@@ -1162,8 +1162,11 @@ class Importer:
             byline=clean.byline,
             published_on=clean.published_on,
             language=clean.language,
+            # What derive_fields() would compute again: the hash reads the whole text.
+            canonical_url=clean.canonical_url,
+            content_hash=clean.content_hash,
+            slug=slug_for(clean.title),
         )
-        article.derive_fields()
         return article
 
     def _write_new(self, summary: FileSummary, new: list[tuple[str, CleanRecord, Article]]) -> None:

@@ -22,7 +22,7 @@ from django.utils.text import slugify
 from actors.folding import fold_text, nfc
 from actors.linking import Mention, get_linker
 from actors.models import Actor, PublicationStatus, Talk, TalkParticipant, TalkReport
-from actors.talk_detection import DetectedTalk, detect_talks, sentences
+from actors.talk_detection import DetectedTalk, sentences, talks_in
 
 from .caching import archive_changed
 from .copying import create_with_history
@@ -236,7 +236,9 @@ def _create_links(wanted_by_article: dict[int, dict[tuple, list[dict]]]) -> int:
 
 
 def _suggest_talks(article: Article, reading: Reading, linker) -> int:
-    detected_talks = detect_talks(reading.text, reading.mentions, linker, article.published_on)
+    detected_talks = talks_in(
+        reading.text, reading.folded, reading.spans, reading.mentions, linker, article.published_on
+    )
     return sum(suggest_talk(article, detected) for detected in detected_talks)
 
 
