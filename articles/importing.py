@@ -1102,7 +1102,7 @@ class Importer:
         taken: set[str] = set()
         for index, (position, clean) in enumerate(cleaned):
             keys = {clean.content_hash, clean.canonical_url} - {""}
-            if keys & (known | taken):
+            if keys & known or keys & taken:
                 article = None
             else:
                 try:
