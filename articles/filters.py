@@ -5,11 +5,12 @@ Every parameter is validated; an invalid one is ignored and reported through
 """
 
 import datetime
+from collections import defaultdict
 
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import CharField, Exists, OuterRef, Q, Value
+from django.db.models import Case, CharField, Exists, OuterRef, Q, Value, When
 from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
@@ -66,6 +67,52 @@ def confirmed_link(*conditions, **lookups):
         ArticleActor.objects.filter(
             *conditions, article=OuterRef("pk"), status=ArticleActor.Status.CONFIRMED, **lookups
         )
+    )
+
+
+def article_by_article(exists: Exists) -> Case:
+    """``exists``, checked for each article in the list's order.
+
+    PostgreSQL turns a plain EXISTS into a join: it reads every matching link first. For an
+    actor or state that most articles name, that is most of the archive's links (3.7 s at
+    a million articles for Iran's half-year list, its count and its facets), where checking
+    the articles in the list's order reaches the page, or the count's cap, within a few
+    thousand. Inside a CASE it stays a check. For an actor few articles name, the join is
+    the quick way, and the plain EXISTS stays.
+    """
+    return Case(When(exists, then=Value(True)), default=Value(False))
+
+
+#: The latest articles sampled to tell which actors and states most articles name.
+COMMON_SAMPLE = 1000
+#: The share of the sample an actor or state must be named in to count as common.
+COMMON_SHARE = 0.5
+
+
+def common_actors_and_states() -> tuple[frozenset[int], frozenset[int]]:
+    """The ids of the actors, and of the states (themselves or through their people and
+    bodies), that at least half of the latest published articles with links name."""
+    return cached("common-actors", COMMON_SAMPLE, _count_common, stale_ok=True)
+
+
+def _count_common() -> tuple[frozenset[int], frozenset[int]]:
+    latest = Article.objects.published().order_by("-published_on", "-id").values("pk")
+    links = (
+        ArticleActor.objects.confirmed()
+        .filter(article__in=latest[:COMMON_SAMPLE])
+        .values_list("article_id", "actor_id", "actor__kind", "actor__state_id")
+    )
+    articles, by_actor, by_state = set(), defaultdict(set), defaultdict(set)
+    for article, actor, kind, state in links:
+        articles.add(article)
+        by_actor[actor].add(article)
+        state = actor if kind == Actor.Kind.STATE else state
+        if state is not None:
+            by_state[state].add(article)
+    enough = COMMON_SHARE * len(articles)
+    return (
+        frozenset(actor for actor, named in by_actor.items() if len(named) >= enough),
+        frozenset(state for state, named in by_state.items() if len(named) >= enough),
     )
 
 
@@ -250,14 +297,24 @@ class ArticleFilter(ChoiceListsMixin, FilterNoticesMixin, django_filters.FilterS
     def filter_actors(self, queryset, name, actors):
         if not actors:
             return queryset
+        common, _states = common_actors_and_states()
         if self.form.cleaned_data.get("actor_mode") == "any":
-            return queryset.filter(confirmed_link(actor__in=actors))
+            named = confirmed_link(actor__in=actors)
+            if any(actor.pk in common for actor in actors):
+                named = article_by_article(named)
+            return queryset.filter(named)
         for actor in actors:
-            queryset = queryset.filter(confirmed_link(actor=actor))
+            named = confirmed_link(actor=actor)
+            queryset = queryset.filter(article_by_article(named) if actor.pk in common else named)
         return queryset
 
     def filter_state(self, queryset, name, state):
-        return queryset.filter(confirmed_link(Q(actor=state) | Q(actor__state=state)))
+        # The state's actors first, then their links: an OR across the join to the
+        # actors read every confirmed link of the archive (1.3 s at a million articles).
+        of_state = Actor.objects.filter(Q(pk=state.pk) | Q(state=state)).values("pk")
+        named = confirmed_link(actor__in=of_state)
+        _actors, common = common_actors_and_states()
+        return queryset.filter(article_by_article(named) if state.pk in common else named)
 
     def filter_actor_kind(self, queryset, name, kind):
         return queryset.filter(confirmed_link(actor__kind=kind))

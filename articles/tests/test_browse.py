@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from actors.models import Actor, Talk, TalkReport
+from articles import filters
 from articles.filters import ArticleFilter
 from articles.models import Article, ArticleActor, Outlet, PublicationStatus, Topic
 from articles.tests.factories import link, make_article
@@ -405,3 +406,35 @@ def test_the_filter_form_lists_states_topics_and_outlets_read_in_one_query():
 def test_a_filter_value_is_still_validated_against_the_records():
     filterset = ArticleFilter({"outlet": "no-such-outlet"}, queryset=Article.objects.all())
     assert "outlet" in filterset.form.errors
+
+
+def test_the_actors_and_states_most_articles_name_are_common(archive):
+    common_actors, common_states = filters.common_actors_and_states()
+    slugs = dict(Actor.objects.values_list("pk", "slug"))
+    # The latest published articles with confirmed links: the seed, "Sanctions talk" and
+    # "Un entretien" (a draft and an article with a suggestion only do not count).
+    assert {slugs[pk] for pk in common_actors} >= {"antony-blinken", "benjamin-netanyahu"}
+    assert "idf" not in {slugs[pk] for pk in common_actors}
+    assert {slugs[pk] for pk in common_states} >= {"israel", "united-states"}
+    assert "qatar" not in {slugs[pk] for pk in common_states}
+
+
+@pytest.mark.parametrize("share", [0, 2], ids=["all common", "none common"])
+def test_common_and_rare_actors_and_states_find_the_same_articles(archive, monkeypatch, share):
+    # Common ones are checked article by article (a CASE around the EXISTS), the others
+    # joined: the articles found do not depend on it.
+    monkeypatch.setattr(filters, "COMMON_SHARE", share)
+    for params, titles, named in [
+        ({"actor": "antony-blinken"}, {"Sanctions talk", SEED}, True),
+        ({"actor": ["antony-blinken", "benjamin-netanyahu"]}, {SEED}, True),
+        (
+            {"actor": ["antony-blinken", "benjamin-netanyahu"], "actor_mode": "any"},
+            {"Sanctions talk", "Un entretien", SEED},
+            True,
+        ),
+        ({"state": "israel"}, {"Un entretien", SEED}, True),
+        ({"state": "qatar"}, set(), False),  # named nowhere: never common
+    ]:
+        queryset = ArticleFilter(params, queryset=Article.objects.published()).qs
+        assert set(queryset.values_list("title", flat=True)) == titles, params
+        assert ("CASE WHEN EXISTS" in str(queryset.query)) == (share == 0 and named), params
