@@ -223,7 +223,7 @@ def relation_detail(request, state_slug, other_slug):
     context = {
         "relation": relation,
         "talks_section": relation_talks_section(relation),
-        "page": paginate(request, relation.articles().select_related("outlet")),
+        "page": paginate(request, relation.articles_to_page().select_related("outlet")),
         "topics_section": relation_topics_section(relation),
         **activity_context(relation.articles(), relation.talks()),
     }

@@ -10,6 +10,7 @@ from actors import views
 from actors.models import Actor, Role, Talk, TalkReport
 from actors.relations import Relation, with_counts
 from actors.views import co_mentioned
+from articles import filters
 from articles.models import ArticleActor, PublicationStatus, Topic
 from articles.tests.factories import link, make_article
 
@@ -93,6 +94,19 @@ def test_relation_page_lists_its_talks_and_counts_its_articles(client, many_rows
     relation = Relation(*Actor.objects.filter(slug__in=["israel", "united-states"]))
     assert with_counts([relation])[0].article_count == relation.articles().count() >= 80
     assert relation.talk_count == relation.talks().count() >= 60
+
+
+@pytest.mark.parametrize("share", [0, 2], ids=["common states", "rare states"])
+def test_a_relation_pages_the_articles_it_counts(many_rows, monkeypatch, share):
+    # Common states are checked article by article (a CASE around each EXISTS), the
+    # others joined: the same articles, in the same order, either way.
+    monkeypatch.setattr(filters, "COMMON_SHARE", share)
+    relation = Relation(*Actor.objects.filter(slug__in=["israel", "united-states"]))
+    paged = relation.articles_to_page().order_by("-published_on", "-pk")
+    assert list(paged) == list(relation.articles().order_by("-published_on", "-pk"))
+    assert ("CASE WHEN EXISTS" in str(paged.query)) == (share == 0)
+    iran = Relation(*Actor.objects.filter(slug__in=["israel", "iran"]))
+    assert set(iran.articles_to_page()) == set(iran.articles())
 
 
 def test_relation_page_draws_its_latest_talks_and_links_to_them_all(client, many_rows, monkeypatch):
