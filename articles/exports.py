@@ -4,6 +4,7 @@ import csv
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.db import transaction
 from django.http import StreamingHttpResponse
 
 # A cell that starts with one of these is a formula to a spreadsheet (CSV injection).
@@ -34,8 +35,13 @@ def csv_response(
     def lines():
         yield "\ufeff"  # a BOM, so that spreadsheets read the file as UTF-8
         yield writer.writerow(header)
-        for row in rows:
-            yield writer.writerow([safe_cell(value) for value in to_row(row)])
+        # Read in a transaction: outside one, Django declares PostgreSQL's server-side
+        # cursor WITH HOLD, and PostgreSQL then reads the whole selection before the first
+        # row (over a minute for Iran's 830,000 articles at a million). Inside, the rows
+        # come as the cursor reaches them; a reader who stops the download rolls it back.
+        with transaction.atomic():
+            for row in rows:
+                yield writer.writerow([safe_cell(value) for value in to_row(row)])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -6,9 +6,11 @@ import json
 import re
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from actors.models import Talk
+from articles import exports
 from articles.models import Article, ArticleActor, PublicationStatus
 from articles.tests.factories import link, make_article
 
@@ -55,6 +57,22 @@ def test_csv_export_runs_bounded_queries(client, django_assert_max_num_queries):
     with django_assert_max_num_queries(12):
         rows = read_csv(client.get(reverse("articles:csv")))
     assert len(rows) >= 51
+
+
+def test_csv_rows_are_read_in_a_transaction_of_their_own(client, monkeypatch):
+    # Outside a transaction, Django declares PostgreSQL's cursor WITH HOLD, and PostgreSQL
+    # reads the whole selection before the first row can go out.
+    depths = []
+    real_safe_cell = exports.safe_cell
+
+    def spy(value):
+        depths.append(len(connection.atomic_blocks))
+        return real_safe_cell(value)
+
+    monkeypatch.setattr(exports, "safe_cell", spy)
+    before = len(connection.atomic_blocks)
+    assert read_csv(client.get(reverse("articles:csv")))
+    assert set(depths) == {before + 1}
 
 
 def test_actor_and_talk_csv(client):
