@@ -20,7 +20,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from actors.linking import get_linker
-from actors.models import TalkReport
+from actors.models import Talk, TalkReport
 from newsarchive.db import SubqueryCount
 from newsarchive.pagination import CappedPaginator
 
@@ -272,7 +272,28 @@ class ArticleActorInline(admin.TabularInline):
         return evidence_html(link.evidence)
 
 
-class TalkSuggestionInline(admin.TabularInline):
+class ArticleTalkRows:
+    """An inline of an article's rows that name talks (reports, suggestions, quotes).
+
+    A row is named after its article and its talk, and a talk after both its states:
+    read with the row, and with the talk its autocomplete widget shows, rather than in
+    three more queries a row.
+    """
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("article", "talk__state_a", "talk__state_b")
+        )
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "talk":
+            kwargs["queryset"] = Talk.objects.select_related("state_a", "state_b")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class TalkSuggestionInline(ArticleTalkRows, admin.TabularInline):
     model = TalkSuggestion
     extra = 0
     fields = ["talk", "status", "talk_was_created", "found_in", "reviewed_by", "reviewed_at"]
@@ -292,14 +313,14 @@ class TalkSuggestionInline(admin.TabularInline):
         )
 
 
-class QuoteInline(admin.StackedInline):
+class QuoteInline(ArticleTalkRows, admin.StackedInline):
     model = Quote
     extra = 0
     autocomplete_fields = ["speaker", "talk"]
     fields = [("speaker", "talk"), "text", ("language", "translated")]
 
 
-class TalkReportInline(admin.TabularInline):
+class TalkReportInline(ArticleTalkRows, admin.TabularInline):
     model = TalkReport
     extra = 1
     autocomplete_fields = ["talk"]
@@ -566,6 +587,10 @@ class ArticleActorAdmin(CuratedHistoryAdmin):
     autocomplete_fields = ["article", "actor"]
     readonly_fields = ["origin", "reviewed_by", "reviewed_at", "created_at"]
     actions = ["confirm", "reject"]
+    # Ten million links at a million articles: counting them all took a quarter of a
+    # second on every view of the review queue. Counts stop at COUNT_CAP, as the articles'.
+    show_full_result_count = False
+    paginator = CappedPaginator
 
     def save_model(self, request, obj, form, change):
         if not change:

@@ -308,3 +308,53 @@ def test_the_article_changelist_date_drill_down_is_read_once_per_archive_version
     assert not [query for query in queries if "DISTINCT" in query["sql"]]
     make_article(title="Older news", published_on=datetime.date(1998, 5, 1))
     assert 'href="?published_on__year=1998"' in editor_client.get(url).content.decode()
+
+
+def test_the_review_queue_counts_links_up_to_the_cap_and_says_so(superuser, client, monkeypatch):
+    from newsarchive.pagination import CappedPaginator
+
+    monkeypatch.setattr(CappedPaginator, "count_cap", 3)
+    client.force_login(superuser)
+    assert ArticleActor.objects.count() > 3
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(admin_url(ArticleActor)).content.decode()
+    # Never every link of the archive counted, on any view of the queue.
+    counts = [query["sql"] for query in queries if "COUNT(" in query["sql"]]
+    assert counts and all("LIMIT 3" in sql for sql in counts)
+    assert "3 or more actor links" in page
+    page = client.get(admin_url(ArticleActor), {"q": "a"}).content.decode()
+    assert "3 or more results" in page
+    page = client.get(admin_url(ArticleActor), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "3 liens vers des acteurs ou plus" in page
+
+
+def test_an_articles_talks_cost_no_query_a_row_for_their_states(superuser, client):
+    from articles.models import TalkSuggestion
+
+    client.force_login(superuser)
+    article = make_article(title="Talks everywhere")
+    israel, iran = Actor.objects.get(slug="israel"), Actor.objects.get(slug="iran")
+    talks = Talk.objects.bulk_create(
+        Talk(
+            slug=f"admin-talk-{number}",
+            kind=Talk.Kind.MEETING,
+            state_a=israel,
+            state_b=iran,
+            date=datetime.date(2024, 1, 1 + number),
+        )
+        for number in range(4)
+    )
+
+    def queries(count: int) -> int:
+        TalkSuggestion.objects.filter(article=article).delete()
+        TalkReport.objects.filter(article=article).delete()
+        for talk in talks[:count]:
+            TalkSuggestion.objects.create(article=article, talk=talk)
+            TalkReport.objects.create(article=article, talk=talk)
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(admin_url(Article, "change", article.pk)).status_code == 200
+        return len(captured)
+
+    # A suggested talk is named without a query; a reported one costs the autocomplete
+    # widget's own query for its selected talk, states included: one a row, not three.
+    assert queries(4) - queries(1) <= 3
