@@ -1153,7 +1153,7 @@ class Importer:
         return article
 
     def _article(self, clean: CleanRecord) -> Article:
-        article = Article(
+        return Article(
             status=self.status,
             kind=clean.kind or Article.Kind.REPORT,
             title=clean.title,
@@ -1167,7 +1167,6 @@ class Importer:
             content_hash=clean.content_hash,
             slug=slug_for(clean.title),
         )
-        return article
 
     def _write_new(self, summary: FileSummary, new: list[tuple[str, CleanRecord, Article]]) -> None:
         """Write the new articles of a run, each with its creation in the history."""

@@ -11,9 +11,18 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from actors.models import Actor, Alias, Role, Talk, TalkParticipant, TalkReport, TalkTopic
-from articles.models import Article, ArticleActor, Outlet, PublicationStatus, Quote, Topic
+from articles.models import (
+    Article,
+    ArticleActor,
+    Outlet,
+    PublicationStatus,
+    Quote,
+    TalkSuggestion,
+    Topic,
+)
 from articles.permissions import EDITORS_GROUP
 from articles.tests.factories import link, make_article
+from newsarchive.pagination import CappedPaginator
 
 pytestmark = pytest.mark.django_db
 
@@ -311,8 +320,6 @@ def test_the_article_changelist_date_drill_down_is_read_once_per_archive_version
 
 
 def test_the_review_queue_counts_links_up_to_the_cap_and_says_so(superuser, client, monkeypatch):
-    from newsarchive.pagination import CappedPaginator
-
     monkeypatch.setattr(CappedPaginator, "count_cap", 3)
     client.force_login(superuser)
     assert ArticleActor.objects.count() > 3
@@ -329,8 +336,6 @@ def test_the_review_queue_counts_links_up_to_the_cap_and_says_so(superuser, clie
 
 
 def test_an_articles_talks_cost_no_query_a_row_for_their_states(superuser, client):
-    from articles.models import TalkSuggestion
-
     client.force_login(superuser)
     article = make_article(title="Talks everywhere")
     israel, iran = Actor.objects.get(slug="israel"), Actor.objects.get(slug="iran")
