@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from articles.admin import CuratedHistoryAdmin
 from articles.publishing import set_status
 from newsarchive.db import SubqueryCount
+from newsarchive.inlines import RowObjectsInline
 
 from .models import (
     Actor,
@@ -23,7 +24,7 @@ class AliasInline(admin.TabularInline):
     extra = 1
 
 
-class RoleInline(admin.TabularInline):
+class RoleInline(RowObjectsInline, admin.TabularInline):
     model = Role
     fk_name = "person"
     extra = 0
@@ -82,19 +83,19 @@ class RoleAdmin(CuratedHistoryAdmin):
     date_hierarchy = "start_date"
 
 
-class TalkParticipantInline(admin.TabularInline):
+class TalkParticipantInline(RowObjectsInline, admin.TabularInline):
     model = TalkParticipant
     extra = 2
     autocomplete_fields = ["person", "represents"]
 
 
-class TalkTopicInline(admin.TabularInline):
+class TalkTopicInline(RowObjectsInline, admin.TabularInline):
     model = TalkTopic
     extra = 1
     autocomplete_fields = ["topic", "side"]
 
 
-class TalkReportInline(admin.TabularInline):
+class TalkReportInline(RowObjectsInline, admin.TabularInline):
     model = TalkReport
     extra = 1
     autocomplete_fields = ["article"]

@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.html import escape
 
 from actors.models import Actor, Alias, Role, Talk, TalkParticipant, TalkReport, TalkTopic
 from articles.models import (
@@ -363,3 +364,110 @@ def test_an_articles_talks_cost_no_query_a_row_for_their_states(superuser, clien
     # A suggested talk is named without a query; a reported one costs the autocomplete
     # widget's own query for its selected talk, states included: one a row, not three.
     assert queries(4) - queries(1) <= 3
+
+
+def _queries(client, url) -> tuple[int, str]:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(captured.captured_queries), response.content.decode()
+
+
+def _selected(actor) -> str:
+    return f'<option value="{actor.pk}" selected>{escape(actor.name)}</option>'
+
+
+def test_article_change_page_reads_its_rows_objects_with_the_rows(superuser, client):
+    client.force_login(superuser)
+    article = make_article()
+    talks = list(Talk.objects.select_related("state_a", "state_b")[:1])
+    assert talks, "the seeds hold a talk"
+    people = list(Actor.objects.filter(kind=Actor.Kind.PERSON).order_by("pk")[:9])
+
+    def add_rows(chosen):
+        for person in chosen:
+            ArticleActor.objects.create(
+                article=article, actor=person, status="confirmed", reviewed_by=superuser
+            )
+            Quote.objects.create(article=article, speaker=person, talk=talks[0], text="Words.")
+
+    add_rows(people[:1])
+    TalkReport.objects.create(talk=talks[0], article=article)
+    TalkSuggestion.objects.create(talk=talks[0], article=article, reviewed_by=superuser)
+    url = admin_url(Article, "change", article.pk)
+    few, _page = _queries(client, url)
+    add_rows(people[1:])
+    many, page = _queries(client, url)
+
+    assert many == few
+    for person in people:  # each row's widget shows its actor and its quote's speaker
+        assert page.count(_selected(person)) == 2
+    assert page.count(f"selected>{escape(talks[0])}</option>") == len(people) + 1  # and report
+
+
+def test_actor_and_talk_change_pages_read_their_rows_objects_with_the_rows(superuser, client):
+    client.force_login(superuser)
+    person = Actor.objects.create(kind=Actor.Kind.PERSON, name="Test Person", slug="test-person")
+    states = list(Actor.objects.filter(kind=Actor.Kind.STATE).order_by("pk")[:8])
+    talk = Talk.objects.create(
+        slug="test-talk", kind="meeting", state_a=states[0], state_b=states[1],
+        date=datetime.date(2024, 1, 1),
+    )  # fmt: skip
+    people = list(Actor.objects.filter(kind=Actor.Kind.PERSON).order_by("pk")[:8])
+    topics = list(Topic.objects.order_by("pk")[:8])
+
+    def add_rows(count):
+        for _ in range(count):
+            index = Role.objects.filter(person=person).count()
+            Role.objects.create(
+                person=person, position="envoy", organization=states[index],
+                start_date=datetime.date(2000 + index, 1, 1),
+            )  # fmt: skip
+            TalkParticipant.objects.create(talk=talk, person=people[index], represents=states[0])
+            TalkTopic.objects.create(talk=talk, topic=topics[index])
+            TalkReport.objects.create(talk=talk, article=make_article())
+
+    add_rows(1)
+    actor_few, _page = _queries(client, admin_url(Actor, "change", person.pk))
+    talk_few, _page = _queries(client, admin_url(Talk, "change", talk.pk))
+    add_rows(7)
+    actor_many, actor_page = _queries(client, admin_url(Actor, "change", person.pk))
+    talk_many, talk_page = _queries(client, admin_url(Talk, "change", talk.pk))
+
+    assert (actor_many, talk_many) == (actor_few, talk_few)
+    assert all(_selected(state) in actor_page for state in states)
+    assert all(_selected(someone) in talk_page for someone in people)
+    for report in talk.reports.select_related("article"):
+        assert f"selected>{escape(report.article.title)}</option>" in talk_page
+
+
+def test_a_row_sent_back_with_errors_shows_the_actor_the_editor_chose(editor_client):
+    article = make_article()
+    before, chosen = Actor.objects.filter(kind=Actor.Kind.PERSON).order_by("pk")[:2]
+    row = ArticleActor.objects.create(article=article, actor=before, status="confirmed")
+    data = {
+        "title": article.title,
+        "slug": article.slug,
+        "kind": "report",
+        "status": "published",
+        "body": article.body,
+        "language": "en",
+        "actor_links-TOTAL_FORMS": "1",
+        "actor_links-INITIAL_FORMS": "1",
+        "actor_links-0-id": row.pk,
+        "actor_links-0-article": article.pk,
+        "actor_links-0-actor": chosen.pk,
+        "actor_links-0-role": "no-such-role",
+        "actor_links-0-status": "confirmed",
+    }
+    for prefix in ["talk_reports", "quotes", "talk_suggestions"]:
+        data |= {f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"}
+
+    response = editor_client.post(admin_url(Article, "change", article.pk), data)
+
+    assert response.status_code == 200  # sent back with the error
+    page = response.content.decode()
+    assert _selected(chosen) in page
+    assert _selected(before) not in page
+    row.refresh_from_db()
+    assert row.actor == before
