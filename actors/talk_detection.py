@@ -24,7 +24,8 @@ TALK_PHRASES = [
         r"|\b(?:on|over) the phone\b|\bphone call\b",
         "phone_call",
     ),
-    (r"\bcalled\b|\bphoned\b|\bspoke (?:with|to)\b", "phone_call"),
+    # Not "called for restraint", "called on Iran to".
+    (r"\bcalled\b(?! (?:for|on|upon)\b)|\bphoned\b|\bspoke (?:with|to)\b", "phone_call"),
     (r"telefonema|conversa telefonica|por telefone|llamada telefonica|por telefono", "phone_call"),
     (r"conversacion telefonica|telefonat|telefoniert", "phone_call"),
     (
@@ -46,7 +47,9 @@ TALK_PHRASES = [
         "negotiation_round",
     ),
     (
-        r"\bmet\b|\bmeets\b|\bmeeting\b|\brencontre\b|\breunion\b|\bentrevue\b"
+        # Not the French "met en garde", "met fin à", "met en cause".
+        r"\bmet\b(?! (?:en|fin|l'accent)\b)|\bmeets\b|\bmeeting\b|\brencontre\b|\breunion\b"
+        r"|\bentrevue\b"
         r"|\bs'est (?:entretenue?|reunie?) avec\b|\b(?:held )?talks with\b|\bse reunio\b",
         "meeting",
     ),
@@ -185,22 +188,41 @@ def merge(first: DetectedTalk, other: DetectedTalk) -> DetectedTalk:
     )
 
 
-def _phrases_by_sentence(folded: str, spans: list[tuple[int, int]]) -> dict[int, list]:
-    """``{sentence index: [(kind, match)]}`` for the sentences with a talk phrase, in order.
+def _sentences_naming_people(
+    spans: list[tuple[int, int]], mentions: list[Mention], linker: Linker
+) -> list[int]:
+    """The sentences that, with the next one, name at least two people, in order.
 
-    Each pattern reads the whole text once: read sentence by sentence, most of an
-    article's sentences cost a dozen searches each for nothing. No phrase crosses the
-    end of a sentence (punctuation, then a space or a line break), so the matches are
-    the same.
+    Only they can report a talk (people of two states); looking for talk phrases in
+    the others was most of the time talk detection took.
     """
     starts = [start for start, _end in spans]
+    people: dict[int, set[int]] = {}
+    for mention in mentions:
+        if linker.actors[mention.actor_id].kind == "person":
+            index = bisect.bisect_right(starts, mention.start) - 1
+            people.setdefault(index, set()).add(mention.actor_id)
+    return [
+        index
+        for index in range(len(spans))
+        if len(people.get(index, set()) | people.get(index + 1, set())) >= 2
+    ]
+
+
+def _phrases_by_sentence(
+    folded: str, spans: list[tuple[int, int]], indices: list[int]
+) -> dict[int, list]:
+    """``{sentence index: [(kind, match)]}`` for the sentences of ``indices`` with a
+    talk phrase, in order. Searched in place, so that a phrase's first word still sees
+    the character before it.
+    """
     found: dict[int, list] = {}
-    for pattern, kind in TALK_PATTERNS:
-        for match in pattern.finditer(folded):
-            index = bisect.bisect_right(starts, match.start()) - 1
-            if index >= 0 and match.end() <= spans[index][1]:
+    for index in indices:
+        start, end = spans[index]
+        for pattern, kind in TALK_PATTERNS:
+            for match in pattern.finditer(folded, start, end):
                 found.setdefault(index, []).append((kind, match))
-    return dict(sorted(found.items()))
+    return found
 
 
 def detect_talks(
@@ -221,7 +243,8 @@ def talks_in(
 ) -> list[DetectedTalk]:
     """``detect_talks`` on an NFC ``text`` already folded and cut into sentences."""
     detected: dict[tuple[int, int], DetectedTalk] = {}
-    for index, kinds in _phrases_by_sentence(folded, spans).items():
+    candidates = _sentences_naming_people(spans, mentions, linker)
+    for index, kinds in _phrases_by_sentence(folded, spans, candidates).items():
         start, end = spans[index]
         sentence = folded[start:end]
         kind, phrase = min(kinds, key=lambda pair: KIND_ORDER.index(pair[0]))

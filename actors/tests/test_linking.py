@@ -177,3 +177,24 @@ def test_evaluation_on_the_labeled_set_meets_the_targets(linker):
     assert result.passages >= 60
     assert result.overall.precision >= 0.95
     assert result.overall.recall >= 0.90
+
+
+def test_talk_named_by_its_people_in_the_next_sentence(linker):
+    text = "Blinken met his counterpart on Monday. Netanyahu thanked him."
+    (talk,) = detect_talks(text, linker.link(text, JUNE_2023), linker, JUNE_2023)
+    assert (talk.kind, talk.date) == ("meeting", datetime.date(2023, 6, 5))
+    assert len(talk.participants) == 2
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Blinken called for restraint, and Netanyahu said nothing.",
+        "Blinken called on Netanyahu to stop.",
+        "Netanyahou met en garde Blinken contre un accord.",
+        "Blinken said phone lines were down; Netanyahu agreed.",  # no talk phrase
+        "Blinken and Lloyd Austin met on Monday.",  # two people of one state
+    ],
+)
+def test_sentences_that_report_no_talk(linker, sentence):
+    assert detect_talks(sentence, linker.link(sentence, JUNE_2023), linker, JUNE_2023) == []
