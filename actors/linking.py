@@ -206,7 +206,10 @@ class Linker:
     def link(self, text: str, date: datetime.date | None = None) -> list[Mention]:
         """Return the mentions of known actors in ``text`` (NFC), in reading order."""
         text = nfc(text)
-        folded = fold_text(text)
+        return self.link_folded(text, fold_text(text), date)
+
+    def link_folded(self, text: str, folded: str, date: datetime.date | None) -> list[Mention]:
+        """``link()`` of an NFC ``text`` whose ``fold_text`` the caller holds already."""
         names, nested = self._resolve_overlaps(folded, self._candidates(text, folded))
         names = [m for m in names if m.actor_id != BLOCKER]
         roles = self._roles(folded, text, names, date)

@@ -122,11 +122,12 @@ class Reading:
 
 def read(article: Article, linker) -> Reading:
     text, body_start = article_text(article)
-    mentions = linker.link(text, article.published_on)
+    folded = fold_text(text)
+    mentions = linker.link_folded(text, folded, article.published_on)
     by_actor: dict[int, list[Mention]] = defaultdict(list)
     for mention in mentions:
         by_actor[mention.actor_id].append(mention)
-    return Reading(text, body_start, mentions, fold_text(text), sentences(text), by_actor)
+    return Reading(text, body_start, mentions, folded, sentences(text), by_actor)
 
 
 def outlet_actor_ids() -> set[int]:
