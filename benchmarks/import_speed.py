@@ -13,6 +13,10 @@ length that name their actors by their aliases) and its 5,000 actors:
    own, timed from start to end (its start-up, the linker's build included);
 4. the linker alone reads the same texts, in this process, after it is built.
 
+It also prints the CPU time the import took, its own process's and the local
+PostgreSQL server's (every ``postgres`` process, read from ``/proc``), per article:
+what bounds the rate on this machine whatever the code's own speed.
+
     .venv/bin/python benchmarks/import_speed.py [--articles 2000] [--database na_import_bench]
 
 It asserts nothing; the figures go to stdout, and RESULTS.md quotes them.
@@ -22,6 +26,7 @@ import argparse
 import datetime
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -78,6 +83,26 @@ def take_out(count: int, path: Path) -> tuple[int, int]:
     return len(chosen), size
 
 
+def postgres_cpu_seconds() -> float | None:
+    """CPU time of the local PostgreSQL server's processes, and of those that ended
+    (counted in their parent's children's time); None where /proc does not show them."""
+    ticks, found = 0, False
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            name, fields = stat.read_text().rsplit(")", 1)
+        except OSError:  # ended meanwhile
+            continue
+        if name.endswith("(postgres"):
+            found = True
+            ticks += sum(int(value) for value in fields.split()[11:15])
+    return ticks / os.sysconf("SC_CLK_TCK") if found else None
+
+
+def children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def linker_speed(path: Path) -> tuple[float, float, int]:
     """Seconds to build the linker, seconds to read every text of ``path``, mentions."""
     from actors.linking import build_linker
@@ -117,15 +142,28 @@ def main() -> None:
         megabytes = size / 1e6
         print(f"{count:,} articles, {megabytes:.1f} MB of text, taken out to be imported again")
 
+        cpu_before, postgres_before = children_cpu_seconds(), postgres_cpu_seconds()
         started = time.perf_counter()
         output = manage(database_url, "import_articles", str(path), "--publish")
         seconds = time.perf_counter() - started
+        cpu, postgres_after = children_cpu_seconds() - cpu_before, postgres_cpu_seconds()
         summary = next((line for line in output.splitlines() if "created" in line), output)
         print(f"import_articles --publish: {seconds:.1f} s wall, {summary.strip()}")
         print(
             f"Import with linking: {count / seconds:,.0f} articles/s "
             f"({megabytes / seconds:.2f} MB/s, one process; goal 1,000 articles/s)"
         )
+
+        if postgres_before is not None and postgres_after is not None:
+            database = (postgres_after - postgres_before) / count * 1000
+            python = cpu / count * 1000
+            cores = os.cpu_count() or 1
+            print(
+                f"CPU per article: {python:.2f} ms in import_articles (its start-up included), "
+                f"{database:.2f} ms in PostgreSQL; on {cores} cores at most "
+                f"{cores * 1000 / (python + database):,.0f} articles/s with both kept busy, "
+                f"{cores * 1000 / database:,.0f} if the import's own work cost nothing"
+            )
 
         built, reading, mentions = linker_speed(path)
         print(
