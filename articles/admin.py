@@ -268,9 +268,6 @@ class ArticleActorInline(RowObjectsInline, admin.TabularInline):
     readonly_fields = ["found_in", "origin", "reviewed_by", "reviewed_at"]
     ordering = ["-status", "actor__name"]
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("reviewed_by")
-
     @admin.display(description=_("evidence"))
     def found_in(self, link):
         return evidence_html(link.evidence)
@@ -304,9 +301,6 @@ class TalkSuggestionInline(ArticleTalkRows, admin.TabularInline):
     readonly_fields = ["talk", "talk_was_created", "found_in", "reviewed_by", "reviewed_at"]
     can_delete = False
     verbose_name_plural = _("talks the linker found")
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("reviewed_by")
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -8,6 +8,7 @@ widgets show those objects, so the page's queries do not grow with its rows.
 """
 
 from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import FieldDoesNotExist
 from django.forms.models import BaseInlineFormSet
 
 
@@ -48,13 +49,22 @@ class RowObjectsFormSet(BaseInlineFormSet):
 
 
 class RowObjectsInline:
-    """Mix into an inline whose ``autocomplete_fields`` are foreign keys."""
+    """Mix into an inline whose ``autocomplete_fields`` are foreign keys: the rows are
+    read with them, and with the objects of the foreign keys it shows read-only."""
 
     formset = RowObjectsFormSet
 
     def get_queryset(self, request):
-        fields = self.get_autocomplete_fields(request)
-        return super().get_queryset(request).select_related(*fields)
+        shown = [*self.get_autocomplete_fields(request), *self.get_readonly_fields(request)]
+        related = []
+        for name in dict.fromkeys(shown):
+            try:
+                field = self.model._meta.get_field(name)
+            except FieldDoesNotExist:  # a method of the inline
+                continue
+            if field.many_to_one or field.one_to_one:
+                related.append(name)
+        return super().get_queryset(request).select_related(*related)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
