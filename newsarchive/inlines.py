@@ -2,7 +2,7 @@
 
 Django's autocomplete widget reads the object it shows again, one query a row, and a
 tabular inline names each row (``__str__``) through its foreign keys, more queries a
-row: an article's change page with forty actor links ran eighty. ``RowObjectsInline``
+row: an article's change page with 34 actor links ran 78 queries. ``RowObjectsInline``
 reads the rows with their autocomplete fields' objects (``select_related``) and its
 widgets show those objects, so the page's queries do not grow with its rows.
 """
